@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * Every event on the topic travels in this envelope; `type` is also a message attribute so
+ * subscriptions filter on it. Add fields, never rename.
+ */
+export const EventEnvelope = z.object({
+  id: z.string(),
+  type: z.string(),
+  occurredAt: z.string(),
+  correlationId: z.string(),
+  data: z.unknown(),
+});
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+export const OrderPlaced = z.object({
+  orderId: z.string(),
+  sku: z.string(),
+  quantity: z.number().int().positive(),
+  customerId: z.string(),
+  remaining: z.number().int().min(0),
+  createdAt: z.string(),
+});
+
+export const ReplenishmentRequested = z.object({
+  replenishmentId: z.string(),
+  sku: z.string(),
+  quantity: z.number().int().positive(),
+  factoryId: z.string(),
+  stock: z.number().int().min(0),
+  requestedAt: z.string(),
+});
+
+export const ReplenishmentCompleted = z.object({
+  replenishmentId: z.string(),
+  sku: z.string(),
+  quantity: z.number().int().positive(),
+  stock: z.number().int().min(0),
+  requestedAt: z.string(),
+  completedAt: z.string(),
+});
+
+export const eventSchemas = {
+  'order.placed': OrderPlaced,
+  'replenishment.requested': ReplenishmentRequested,
+  'replenishment.completed': ReplenishmentCompleted,
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+
+/** Parses an envelope and its payload for the expected type; throws (failing the record) otherwise. */
+export function parseEvent<T extends EventType>(type: T, body: string): EventEnvelope & { data: EventData<T> } {
+  const envelope = EventEnvelope.parse(JSON.parse(body));
+  if (envelope.type !== type) throw new Error(`expected a ${type} event, got ${envelope.type}`);
+  return { ...envelope, data: eventSchemas[type].parse(envelope.data) as EventData<T> };
+}
+
+/** The message on the stock-arrivals queue, written by the callback intake. */
+export const StockArrival = z.object({
+  replenishmentId: z.string(),
+  sku: z.string(),
+  quantity: z.number().int().positive(),
+  factoryOrderId: z.string().nullable(),
+  receivedAt: z.string(),
+  correlationId: z.string(),
+});
+export type StockArrival = z.infer<typeof StockArrival>;

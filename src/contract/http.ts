@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/** A SKU: letters, digits, dot, dash, underscore; short enough to be a path segment. */
+export const Sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
+
+export const CheckoutRequest = z.strictObject({
+  sku: Sku,
+  quantity: z.number().int().min(1).max(1000),
+  customerId: z.string().min(1).max(128),
+});
+export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
+
+export const IdempotencyKey = z.string().min(1).max(255);
+
+export const ProductInput = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  price: z
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, 'must have at most two decimals'),
+  stock: z.number().int().min(0).max(1_000_000_000),
+  reorderPoint: z.number().int().min(0).max(1_000_000_000),
+  reorderQuantity: z.number().int().min(1).max(1_000_000),
+  factoryId: z.string().min(1).max(128),
+});
+export type ProductInput = z.infer<typeof ProductInput>;
+
+export interface Replenishment {
+  id: string;
+  status: string;
+  quantity: number;
+  requestedAt: string;
+}
+
+export interface Product {
+  sku: string;
+  name: string;
+  price: number;
+  stock: number;
+  reorderPoint: number;
+  reorderQuantity: number;
+  factoryId: string;
+  replenishment: Replenishment | null;
+}
+
+export interface Order {
+  id: string;
+  sku: string;
+  quantity: number;
+  customerId: string;
+  createdAt: string;
+}

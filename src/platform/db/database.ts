@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises';
+import { Kysely, Migrator, PostgresDialect, type Migration } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.ts';
+
+export type DatabaseEngine = 'pglite' | 'postgres';
+
+export interface DatabaseOptions {
+  /** A PostgreSQL connection string; without it an embedded PGlite database lives in `dataDir`. */
+  readonly url?: string | undefined;
+  readonly dataDir: string;
+  readonly migrations: Record<string, Migration>;
+}
+
+export interface Database<T> {
+  readonly db: Kysely<T>;
+  readonly engine: DatabaseEngine;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// NUMERIC and BIGINT arrive as strings from pg; the schema keeps money in NUMERIC and counts in INTEGER.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Opens (and migrates) one service database: PGlite on disk by default, PostgreSQL when `url` is set. */
+export async function openDatabase<T>(options: DatabaseOptions): Promise<Database<T>> {
+  let db: Kysely<T>;
+  let engine: DatabaseEngine;
+  if (options.url) {
+    engine = 'postgres';
+    db = new Kysely<T>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: 10 }) }) });
+  } else {
+    engine = 'pglite';
+    await mkdir(options.dataDir, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = await PGlite.create(options.dataDir);
+    db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
+  }
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => options.migrations },
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return {
+    db,
+    engine,
+    ping: async () => {
+      await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,43 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError, UnauthorizedError } from '../../contract/errors.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** 413 over 64 KiB, whether or not the client declared a length. */
+export const limitBody = (): MiddlewareHandler =>
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError(413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    },
+  });
+
+/** 415 for a body that is not declared as JSON. Bodiless requests pass. */
+export const requireJsonBody = (): MiddlewareHandler => async (c, next) => {
+  const length = c.req.header('content-length');
+  const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+  if (hasBody) {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+      throw new AppError(415, 'unsupported_media_type', 'the body must be sent as application/json');
+    }
+  }
+  await next();
+};
+
+/** Constant-time comparison of a presented secret with the expected one (hashing first equalizes lengths). */
+export function secretsEqual(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Admin routes: `Authorization: Bearer <ADMIN_TOKEN>` or 401. */
+export const requireAdmin = (token: string): MiddlewareHandler => async (c, next) => {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match || !secretsEqual(match[1]!.trim(), token)) throw new UnauthorizedError();
+  await next();
+};

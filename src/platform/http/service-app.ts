@@ -1,0 +1,37 @@
+import { Hono, type Context } from 'hono';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { InvalidRequestError, NotFoundError } from '../../contract/errors.ts';
+import { renderError } from './errors.ts';
+
+/** A Hono app with the contract's error rendering: every service's HTTP app starts from this. */
+export function createServiceApp(logger?: Logger): Hono {
+  const app = new Hono();
+  app.onError((error, c) => renderError(error, c, logger));
+  app.notFound(() => {
+    throw new NotFoundError('not_found', 'no such route');
+  });
+  return app;
+}
+
+/** Reads the JSON body and validates it; bad JSON or a failing schema is a 400 invalid_request. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new InvalidRequestError('the body is not valid JSON');
+  }
+  return schema.parse(body);
+}
+
+/** Validates one path or header value; the field name goes into the 400's details. */
+export function readValue<S extends z.ZodType>(field: string, value: unknown, schema: S): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new InvalidRequestError(`${field} is invalid`, [
+      { field, message: result.error.issues[0]?.message ?? 'invalid' },
+    ]);
+  }
+  return result.data;
+}

@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { createLogger } from '../logger.ts';
+import { startSystem } from './system.ts';
+
+// `npm start`: the whole system in one process, state under DATA_DIR.
+loadDotEnv();
+let config;
+try {
+  config = await loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}
+const logger = createLogger(config.logLevel);
+const system = await startSystem(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+});
+
+const lines = [
+  '',
+  'Donut-States is running',
+  `  gateway           ${system.url}   (try: curl ${system.url}/products)`,
+  `  health            ${system.url}/health`,
+  `  factory           ${system.factoryUrl}${system.simulator ? '   (built-in simulator)' : ''}`,
+  `  SNS/SQS emulator  ${system.sqsEndpoint}`,
+  `  data directory    ${config.dataDir}`,
+  `  admin token       ${config.adminToken}${config.adminTokenGenerated ? '   (generated, kept in DATA_DIR/secrets.json)' : ''}`,
+  '',
+];
+process.stdout.write(lines.join('\n') + '\n');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    system.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,36 @@
+import { mkdir } from 'node:fs/promises';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+export interface QueueEmulator {
+  /** Base URL the AWS SDK clients point at. */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts fauxqs, an SNS/SQS emulator, in this process. Its state (queues, subscriptions, messages,
+ * in-flight deadlines) is written through to SQLite under `dataDir`, so messages survive a restart,
+ * even after SIGKILL.
+ */
+export async function startQueueEmulator(options: { port: number; dataDir: string }): Promise<QueueEmulator> {
+  await mkdir(options.dataDir, { recursive: true });
+  const { startFauxqs } = await import('fauxqs');
+  const server = await startFauxqs({ port: options.port, dataDir: options.dataDir, logger: false });
+  return { endpoint: server.address, stop: () => server.stop() };
+}
+
+export interface AwsClients {
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+}
+
+/** AWS SDK v3 clients for an endpoint: the emulator locally. Credentials are not checked there. */
+export function createAwsClients(endpoint: string, region = 'us-east-1'): AwsClients {
+  const common = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  return {
+    // Queue URLs name the host sqs.<region>.localhost; keep talking to the configured endpoint instead.
+    sqs: new SQSClient({ ...common, useQueueUrlAsEndpoint: false }),
+    sns: new SNSClient(common),
+  };
+}

@@ -1,0 +1,109 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { Logger } from 'pino';
+import type { SqsBatchHandler } from '../sqs-batch.ts';
+
+export interface QueuePollerOptions {
+  readonly sqs: SQSClient;
+  readonly queueName: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly handler: SqsBatchHandler;
+  readonly batchSize: number;
+  /** Batches in flight at once, like Lambda's maximum concurrency. */
+  readonly concurrency: number;
+  readonly logger: Logger;
+  readonly waitTimeSeconds?: number;
+}
+
+/**
+ * Does locally what Lambda's SQS event source does: long-polls, hands the batch to the handler as an
+ * SQS event, deletes the records that succeeded and leaves the failed ones to reappear after the
+ * visibility timeout (and, after maxReceiveCount receives, to move to the DLQ).
+ */
+export class QueuePoller {
+  readonly #options: QueuePollerOptions;
+  readonly #abort = new AbortController();
+  #loops: Promise<void>[] = [];
+
+  constructor(options: QueuePollerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.#options.concurrency; i++) this.#loops.push(this.#loop());
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.allSettled(this.#loops);
+  }
+
+  async #loop(): Promise<void> {
+    const { logger, queueName } = this.#options;
+    while (!this.#abort.signal.aborted) {
+      try {
+        await this.#pollOnce();
+      } catch (error) {
+        if (this.#abort.signal.aborted) return;
+        logger.warn({ err: error, queue: queueName }, 'queue poll failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  async #pollOnce(): Promise<void> {
+    const { sqs, queueUrl, batchSize, handler, logger, queueName } = this.#options;
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: this.#options.waitTimeSeconds ?? 2,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.#abort.signal },
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) return;
+    const event: SQSEvent = { Records: messages.map((m) => this.#toRecord(m)) };
+    const response = await handler(event);
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    if (failed.size > 0) logger.warn({ queue: queueName, failed: failed.size, of: messages.length }, 'records failed');
+    const done = messages.filter((m) => !failed.has(m.MessageId!));
+    if (done.length === 0) return;
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+
+  #toRecord(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    const messageAttributes: SQSMessageAttributes = {};
+    for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+      messageAttributes[name] = {
+        dataType: value.DataType ?? 'String',
+        ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      };
+    }
+    return {
+      messageId: message.MessageId!,
+      receiptHandle: message.ReceiptHandle!,
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes,
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.#options.queueArn,
+      awsRegion: 'us-east-1',
+    };
+  }
+}

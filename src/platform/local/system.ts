@@ -1,0 +1,230 @@
+import path from 'node:path';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { inventoryMigrations } from '../../databases/inventory/migrations.ts';
+import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { FactorySimulator } from '../../factory-simulator/simulator.ts';
+import { createOpsService } from '../../services/ops/index.ts';
+import { createSalesService } from '../../services/sales/index.ts';
+import { createWarehouseService } from '../../services/warehouse/index.ts';
+import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { OutboxRelay } from '../outbox.ts';
+import type { QueueSender, Service } from '../service.ts';
+import { createSqsBatchHandler } from '../sqs-batch.ts';
+import type { LocalConfig } from './config.ts';
+import { createGateway } from './gateway.ts';
+import { provisionMessaging, type ProvisionedMessaging } from './provision.ts';
+import { QueuePoller } from './queue-poller.ts';
+import { createAwsClients, startQueueEmulator, type AwsClients, type QueueEmulator } from './queue-emulator.ts';
+
+export interface RunningSystem {
+  /** Base URL of the gateway. */
+  readonly url: string;
+  readonly port: number;
+  readonly factoryUrl: string;
+  /** The built-in factory simulator, when FACTORY_URL is not set. */
+  readonly simulator: FactorySimulator | undefined;
+  readonly sqsEndpoint: string;
+  readonly clients: AwsClients;
+  readonly messaging: ProvisionedMessaging;
+  readonly inventory: Database<InventoryTables>;
+  readonly relay: OutboxRelay;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly topology?: Topology;
+}
+
+/**
+ * Starts the whole system in this process: the gateway port first (answering 503 until ready), the
+ * SNS/SQS emulator, the inventory database, the factory simulator, the services, one poller group per
+ * queue and the outbox relay. `stop()` takes them down in reverse order.
+ */
+export async function startSystem(config: LocalConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSystem> {
+  const topology = options.topology ?? defaultTopology;
+  const stack: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stack.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping');
+      }
+    }
+    stack.length = 0;
+  };
+
+  try {
+    let ready: Hono | null = null;
+    const { server, port } = await listen(config, (request, env) =>
+      ready
+        ? ready.fetch(request, env)
+        : Response.json({ error: { code: 'starting', message: 'the system is starting' } }, { status: 503 }),
+    );
+    stack.push(() => closeServer(server));
+    const url = `http://127.0.0.1:${port}`;
+    const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
+
+    const emulator: QueueEmulator = await startQueueEmulator({ port: config.sqsPort, dataDir: path.join(config.dataDir, 'queues') });
+    stack.push(() => emulator.stop());
+    const clients = createAwsClients(emulator.endpoint);
+    stack.push(async () => {
+      clients.sqs.destroy();
+      clients.sns.destroy();
+    });
+    const messaging = await provisionMessaging(clients, topology, {
+      visibilityTimeoutS: config.queueVisibilityTimeoutS,
+      maxReceiveCount: config.queueMaxReceiveCount,
+    });
+
+    const inventory = await openDatabase<InventoryTables>({
+      url: config.databaseUrl,
+      dataDir: path.join(config.dataDir, 'inventory'),
+      migrations: inventoryMigrations,
+    });
+    stack.push(() => inventory.close());
+
+    let simulator: FactorySimulator | undefined;
+    let factoryUrl = config.factory.url;
+    if (!factoryUrl) {
+      simulator = new FactorySimulator({
+        stageMs: config.factory.simulatorStageMs,
+        log: (message, fields) => logger.info({ component: 'factory-simulator', ...fields }, message),
+      });
+      factoryUrl = await simulator.listen(config.factory.simulatorPort, '127.0.0.1');
+      const started = simulator;
+      stack.push(() => started.close());
+    }
+
+    const relay = new OutboxRelay({ db: inventory.db as unknown as Kysely<any>, sns: clients.sns, topicArn: messaging.topicArn, logger });
+    const sendToQueue: QueueSender = async (queueName, body) => {
+      const queue = messaging.queues.get(queueName);
+      if (!queue) throw new Error(`no queue named ${queueName} in the topology`);
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
+    };
+
+    const services = buildServices({ config, logger, inventory: inventory.db, relay, sendToQueue, factoryUrl, publicUrl, clients, messaging });
+    const pollers = startPollers(topology, services, messaging, clients, logger);
+    stack.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    relay.start();
+    stack.push(() => relay.stop());
+
+    ready = createGateway({ topology, services, adminToken: config.adminToken, logger });
+    return {
+      url,
+      port,
+      factoryUrl,
+      simulator,
+      sqsEndpoint: emulator.endpoint,
+      clients,
+      messaging,
+      inventory,
+      relay,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+interface ServiceWiring {
+  readonly config: LocalConfig;
+  readonly logger: Logger;
+  readonly inventory: Kysely<InventoryTables>;
+  readonly relay: OutboxRelay;
+  readonly sendToQueue: QueueSender;
+  readonly factoryUrl: string;
+  readonly publicUrl: string;
+  readonly clients: AwsClients;
+  readonly messaging: ProvisionedMessaging;
+}
+
+function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
+  const firstQueue = [...w.messaging.queues.values()][0];
+  return {
+    sales: createSalesService({ db: w.inventory, outboxSignal: w.relay.signal, logger: w.logger.child({ svc: 'sales' }) }),
+    warehouse: createWarehouseService({
+      db: w.inventory,
+      logger: w.logger.child({ svc: 'warehouse' }),
+      outboxSignal: w.relay.signal,
+      secret: w.config.callbackSecret,
+      sendToQueue: w.sendToQueue,
+      stockArrivalsQueue: 'stock-arrivals',
+      factory: { url: w.factoryUrl, timeoutMs: w.config.factory.timeoutMs, requester: 'donut-states' },
+      callbacks: { publicUrl: w.publicUrl, secret: w.config.callbackSecret },
+    }),
+    ops: createOpsService({
+      logger: w.logger.child({ svc: 'ops' }),
+      checks: {
+        inventoryDatabase: async () => {
+          await w.inventory.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+        },
+        queues: async () => {
+          if (!firstQueue) return;
+          await w.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: firstQueue.url, AttributeNames: ['QueueArn'] }));
+        },
+      },
+      advisoryChecks: {
+        factory: async () => {
+          // Any HTTP answer means reachable; the factory has no health endpoint of its own.
+          const response = await fetch(w.factoryUrl, { signal: AbortSignal.timeout(1500) });
+          await response.body?.cancel();
+        },
+      },
+    }),
+  };
+}
+
+function startPollers(
+  topology: Topology,
+  services: Record<ServiceName, Service>,
+  messaging: ProvisionedMessaging,
+  clients: AwsClients,
+  logger: Logger,
+): QueuePoller[] {
+  return topology.queues.map((declaration) => {
+    const recordHandler = services[declaration.consumer.service].consumers?.[declaration.consumer.handler];
+    if (!recordHandler) {
+      throw new Error(`queue ${declaration.name}: ${declaration.consumer.service} has no consumer ${declaration.consumer.handler}`);
+    }
+    const queue = messaging.queues.get(declaration.name)!;
+    const poller = new QueuePoller({
+      sqs: clients.sqs,
+      queueName: declaration.name,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler: createSqsBatchHandler(recordHandler),
+      batchSize: declaration.batchSize,
+      concurrency: declaration.concurrency,
+      logger: logger.child({ queue: declaration.name }),
+    });
+    poller.start();
+    return poller;
+  });
+}
+
+function listen(
+  config: LocalConfig,
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => resolve({ server, port: info.port }));
+    server.once('error', reject);
+  });
+}
+
+async function closeServer(server: ServerType): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    setTimeout(() => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, 2000).unref();
+  });
+}

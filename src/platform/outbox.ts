@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { ColumnType, Generated, Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { EventData, EventEnvelope, EventType } from '../contract/events.ts';
+
+export interface OutboxTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  payload: ColumnType<unknown, string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  published_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface OutboxDatabase {
+  outbox: OutboxTable;
+}
+
+/**
+ * Writes an event to the outbox inside the caller's transaction: it is published if and only if
+ * that transaction commits.
+ */
+export async function appendToOutbox<T extends EventType>(
+  // Any database with an `outbox` table; typed loosely so each service's own table set fits.
+  trx: Kysely<any>,
+  type: T,
+  data: EventData<T>,
+  correlationId: string,
+): Promise<EventEnvelope> {
+  const envelope: EventEnvelope = { id: randomUUID(), type, occurredAt: new Date().toISOString(), correlationId, data };
+  await (trx as unknown as Kysely<OutboxDatabase>)
+    .insertInto('outbox')
+    .values({ id: envelope.id, type, payload: JSON.stringify(envelope) })
+    .execute();
+  return envelope;
+}
+
+export interface OutboxRelayOptions {
+  readonly db: Kysely<OutboxDatabase>;
+  readonly sns: SNSClient;
+  readonly topicArn: string;
+  readonly logger: Logger;
+  /** How often to sweep for rows a crash or a failed publish left behind. */
+  readonly sweepIntervalMs?: number;
+  readonly batchSize?: number;
+}
+
+/**
+ * Publishes committed outbox rows to the topic, oldest first, then marks them published.
+ * At least once: a crash between publish and mark publishes again, so every consumer is idempotent.
+ * `signal()` wakes it right after a commit; a periodic sweep catches anything left behind.
+ */
+export class OutboxRelay {
+  readonly #options: Required<OutboxRelayOptions>;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#options = { sweepIntervalMs: 1000, batchSize: 100, ...options };
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.signal(), this.#options.sweepIntervalMs);
+    this.#timer.unref();
+    this.signal();
+  }
+
+  /** Asks for a drain; coalesces with one already running. */
+  readonly signal = (): void => {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#drainLoop().finally(() => {
+      this.#running = null;
+    });
+  };
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** Publishes everything pending now; resolves when the outbox is empty (used by tests and shutdown). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const published = await this.#publishBatch();
+      total += published;
+      if (published === 0) return total;
+    }
+  }
+
+  async #drainLoop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        await this.drain();
+      } catch (error) {
+        // Rows stay unpublished; the next sweep retries them.
+        this.#options.logger.warn({ err: error }, 'outbox relay could not publish; will retry');
+        return;
+      }
+    } while (this.#again && !this.#stopped);
+  }
+
+  async #publishBatch(): Promise<number> {
+    const { db, sns, topicArn, batchSize } = this.#options;
+    const rows = await db
+      .selectFrom('outbox')
+      .select(['seq', 'id', 'type', 'payload'])
+      .where('published_at', 'is', null)
+      .orderBy('seq')
+      .limit(batchSize)
+      .execute();
+    if (rows.length === 0) return 0;
+    for (let i = 0; i < rows.length; i += 10) {
+      const chunk = rows.slice(i, i + 10);
+      const result = await sns.send(
+        new PublishBatchCommand({
+          TopicArn: topicArn,
+          PublishBatchRequestEntries: chunk.map((row) => ({
+            Id: String(row.seq),
+            Message: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
+            MessageAttributes: { type: { DataType: 'String', StringValue: row.type } },
+          })),
+        }),
+      );
+      if (result.Failed && result.Failed.length > 0) {
+        throw new Error(`topic refused ${result.Failed.length} events: ${result.Failed[0]?.Message ?? 'unknown'}`);
+      }
+      await db
+        .updateTable('outbox')
+        .set({ published_at: new Date() })
+        .where(
+          'seq',
+          'in',
+          chunk.map((row) => row.seq),
+        )
+        .execute();
+    }
+    return rows.length;
+  }
+}

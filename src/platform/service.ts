@@ -1,0 +1,20 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+
+/** Handles one SQS record; throwing fails that record only (it is retried, then dead-lettered). */
+export type RecordHandler = (record: SQSRecord) => Promise<void>;
+
+/** What a service hands the platform: an HTTP app for its routes and handlers for its queues. */
+export interface Service {
+  readonly http?: Hono;
+  readonly consumers?: Readonly<Record<string, RecordHandler>>;
+}
+
+export type { Logger };
+
+/** Called after a transaction that wrote outbox rows commits, so the relay publishes without waiting for a sweep. */
+export type OutboxSignal = () => void;
+
+/** Sends one message to a queue declared in the topology (by name), outside the topic. */
+export type QueueSender = (queueName: string, body: string) => Promise<void>;

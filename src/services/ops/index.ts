@@ -1,0 +1,8 @@
+import type { Service } from '../../platform/service.ts';
+import { createOpsApp, type OpsDeps } from './http.ts';
+
+export type { OpsDeps, HealthCheck } from './http.ts';
+
+export function createOpsService(deps: OpsDeps): Service {
+  return { http: createOpsApp(deps) };
+}

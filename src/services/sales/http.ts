@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { CheckoutRequest, IdempotencyKey, ProductInput, Sku } from '../../contract/http.ts';
+import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
+import type { OutboxSignal } from '../../platform/service.ts';
+import { checkout } from './checkout.ts';
+import { ProductNotFoundError } from './errors.ts';
+import { findProduct, listProducts, upsertProduct } from './products.repository.ts';
+
+export interface SalesDeps {
+  readonly db: Kysely<InventoryTables>;
+  readonly outboxSignal: OutboxSignal;
+  readonly logger: Logger;
+}
+
+/** Products and checkout. Admin checks happen at the gateway, from the topology. */
+export function createSalesApp(deps: SalesDeps) {
+  const { db, outboxSignal, logger } = deps;
+  const app = createServiceApp(logger);
+
+  app.get('/products', async (c) => c.json({ products: await listProducts(db) }));
+
+  app.get('/products/:sku', async (c) => {
+    const sku = readValue('sku', c.req.param('sku'), Sku);
+    const product = await findProduct(db, sku);
+    if (!product) throw new ProductNotFoundError(sku);
+    return c.json(product);
+  });
+
+  app.put('/products/:sku', async (c) => {
+    const sku = readValue('sku', c.req.param('sku'), Sku);
+    const input = await readJson(c, ProductInput);
+    const { created } = await upsertProduct(db, sku, input);
+    return c.json(await findProduct(db, sku), created ? 201 : 200);
+  });
+
+  app.post('/checkout', async (c) => {
+    const keyHeader = c.req.header('idempotency-key');
+    const idempotencyKey = keyHeader === undefined ? undefined : readValue('Idempotency-Key', keyHeader, IdempotencyKey);
+    const request = await readJson(c, CheckoutRequest);
+    const correlationId = c.req.header('x-correlation-id') ?? crypto.randomUUID();
+    try {
+      const answer = await checkout(db, request, { idempotencyKey, correlationId });
+      if (answer.replayed) c.header('Idempotent-Replayed', 'true');
+      return c.json(answer.body, answer.status as 201);
+    } finally {
+      // Whatever happened may have committed outbox rows (an order, or a replenishment on a 409).
+      outboxSignal();
+    }
+  });
+
+  return app;
+}

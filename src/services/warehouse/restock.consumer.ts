@@ -1,0 +1,58 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { StockArrival } from '../../contract/events.ts';
+import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { appendToOutbox } from '../../platform/outbox.ts';
+import type { OutboxSignal } from '../../platform/service.ts';
+
+export interface RestockDeps {
+  readonly db: Kysely<InventoryTables>;
+  readonly logger: Logger;
+  readonly outboxSignal: OutboxSignal;
+}
+
+/**
+ * Reacts to a verified stock arrival: closes the replenishment with a conditional update and, only if
+ * that update changed a row, raises stock and writes `replenishment.completed` — all in one transaction.
+ * A duplicate callback or a redelivered message finds the replenishment closed and changes nothing.
+ */
+export function restockWhenStockArrives(deps: RestockDeps) {
+  return async (record: SQSRecord): Promise<void> => {
+    const arrival = StockArrival.parse(JSON.parse(record.body));
+    const log = deps.logger.child({ correlationId: arrival.correlationId, replenishmentId: arrival.replenishmentId });
+    const completed = await deps.db.transaction().execute(async (trx) => {
+      const closed = await trx
+        .updateTable('replenishments')
+        .set({ status: 'completed', completed_at: new Date(), produced_quantity: arrival.quantity })
+        .where('id', '=', arrival.replenishmentId)
+        // timed_out still accepts its late delivery once: the goods are real.
+        .where('status', 'in', ['requested', 'ordered', 'timed_out'])
+        .returning(['sku', 'quantity', 'requested_at', 'correlation_id'])
+        .executeTakeFirst();
+      if (!closed) return null;
+      const product = await trx
+        .updateTable('products')
+        .set((eb) => ({ stock: eb('stock', '+', closed.quantity), updated_at: new Date() }))
+        .where('sku', '=', closed.sku)
+        .returning('stock')
+        .executeTakeFirstOrThrow();
+      const event = {
+        replenishmentId: arrival.replenishmentId,
+        sku: closed.sku,
+        quantity: closed.quantity,
+        stock: product.stock,
+        requestedAt: new Date(closed.requested_at).toISOString(),
+        completedAt: new Date().toISOString(),
+      };
+      await appendToOutbox(trx, 'replenishment.completed', event, closed.correlation_id);
+      return event;
+    });
+    if (!completed) {
+      log.info('stock arrival for a closed replenishment; nothing to do');
+      return;
+    }
+    deps.outboxSignal();
+    log.info({ sku: completed.sku, quantity: completed.quantity, stock: completed.stock }, 'restocked');
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The whole system at a glance. One typed declaration read by the embedded runtime (platform/local),
+ * and later by the AWS stack and the diagram generator: services, HTTP routes, the event topic,
+ * every queue with its dead-letter queue, and the databases. Nothing here runs; it only declares.
+ */
+
+export type ServiceName = 'sales' | 'warehouse' | 'ops';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteDeclaration {
+  readonly method: HttpMethod;
+  /** Hono/API Gateway style path, `:param` for a segment. */
+  readonly path: string;
+  readonly service: ServiceName;
+  /** `admin` routes need the admin bearer token; the gateway enforces it before the service sees the request. */
+  readonly auth: 'public' | 'admin';
+  readonly summary: string;
+}
+
+export interface QueueDeclaration {
+  /** kebab-case noun for what the consumer receives; its DLQ is `<name>-dlq`. */
+  readonly name: string;
+  readonly purpose: string;
+  /** Events from the topic routed here by a filter policy on the `type` attribute; empty when fed directly. */
+  readonly events: readonly EventName[];
+  /** The service that sends to this queue directly (not through the topic), if any. */
+  readonly producer?: ServiceName;
+  readonly consumer: { readonly service: ServiceName; readonly handler: string };
+  readonly visibilityTimeoutS: number;
+  readonly maxReceiveCount: number;
+  readonly batchSize: number;
+  /** Concurrent batches: local pollers, or Lambda maximum concurrency. */
+  readonly concurrency: number;
+}
+
+export type EventName = 'order.placed' | 'replenishment.requested' | 'replenishment.completed';
+
+export interface EventDeclaration {
+  readonly name: EventName;
+  readonly producer: ServiceName;
+  readonly description: string;
+}
+
+export interface DatabaseDeclaration {
+  readonly name: string;
+  readonly services: readonly ServiceName[];
+  /** Environment variable holding a PostgreSQL URL; without it the database is embedded PGlite in DATA_DIR. */
+  readonly urlVariable: string;
+}
+
+export interface Topology {
+  readonly name: string;
+  readonly topic: { readonly name: string };
+  readonly services: Readonly<Record<ServiceName, { readonly description: string }>>;
+  readonly databases: readonly DatabaseDeclaration[];
+  readonly events: readonly EventDeclaration[];
+  readonly queues: readonly QueueDeclaration[];
+  readonly routes: readonly RouteDeclaration[];
+  readonly external: { readonly factory: { readonly description: string } };
+}
+
+export const topology: Topology = {
+  name: 'donut-states',
+  topic: { name: 'donut-events' },
+  services: {
+    sales: { description: 'products and checkout; writes orders and events in one transaction' },
+    warehouse: { description: 'replenishment: orders from the factory, takes its signed callback, restocks' },
+    ops: { description: 'health of every component' },
+  },
+  databases: [{ name: 'inventory', services: ['sales', 'warehouse'], urlVariable: 'DATABASE_URL' }],
+  events: [
+    { name: 'order.placed', producer: 'sales', description: 'a checkout confirmed an order' },
+    {
+      name: 'replenishment.requested',
+      producer: 'sales',
+      description: 'stock fell to the reorder point (or ran short) and a replenishment opened',
+    },
+    {
+      name: 'replenishment.completed',
+      producer: 'warehouse',
+      description: 'the factory delivered; stock was raised once and the replenishment closed',
+    },
+  ],
+  queues: [
+    {
+      name: 'factory-orders',
+      purpose: 'one message per opened replenishment; its consumer places the order at the legacy factory',
+      events: ['replenishment.requested'],
+      consumer: { service: 'warehouse', handler: 'placeFactoryOrder' },
+      visibilityTimeoutS: 5,
+      maxReceiveCount: 3,
+      batchSize: 10,
+      concurrency: 2,
+    },
+    {
+      name: 'stock-arrivals',
+      purpose: 'verified factory callbacks; its consumer raises stock and closes the replenishment, at most once',
+      events: [],
+      producer: 'warehouse',
+      consumer: { service: 'warehouse', handler: 'restock' },
+      visibilityTimeoutS: 5,
+      maxReceiveCount: 3,
+      batchSize: 10,
+      concurrency: 2,
+    },
+  ],
+  routes: [
+    { method: 'GET', path: '/products', service: 'sales', auth: 'public', summary: 'list products' },
+    { method: 'GET', path: '/products/:sku', service: 'sales', auth: 'public', summary: 'one product' },
+    { method: 'PUT', path: '/products/:sku', service: 'sales', auth: 'admin', summary: 'create or replace a product' },
+    { method: 'POST', path: '/checkout', service: 'sales', auth: 'public', summary: 'buy; decrements stock' },
+    {
+      method: 'POST',
+      path: '/factory/callbacks/:replenishmentId',
+      service: 'warehouse',
+      auth: 'public',
+      summary: 'signed callback from the legacy factory (signature checked by the service)',
+    },
+    { method: 'GET', path: '/health', service: 'ops', auth: 'public', summary: 'health of every component' },
+  ],
+  external: { factory: { description: 'legacy factory: POST /api/manufactures, calls back when done' } },
+};
+
+export const deadLetterQueueName = (queue: Pick<QueueDeclaration, 'name'>): string => `${queue.name}-dlq`;
