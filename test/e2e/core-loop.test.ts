@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
+import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
+import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
+import { openDatabase } from '../../src/platform/db/database.ts';
+import { freePort, spawnSystem, type SpawnedSystem } from '../helpers/spawned.ts';
+import { callApi, waitFor } from '../helpers/system.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'donut-e2e-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const SKU = 'CP-502101';
+
+async function sellOut(system: SpawnedSystem): Promise<number> {
+  const { stock } = (await system.api(`/products/${SKU}`)).body as { stock: number };
+  let sold = 0;
+  while (sold < stock) {
+    const quantity = Math.min(40, stock - sold);
+    const res = await system.api('/checkout', { json: { sku: SKU, quantity, customerId: 'e2e' } });
+    expect(res.status).toBe(201);
+    sold += quantity;
+  }
+  const short = await system.api('/checkout', { json: { sku: SKU, quantity: 1, customerId: 'e2e' } });
+  expect(short.status).toBe(409);
+  expect(short.body.available).toBe(0);
+  return sold;
+}
+
+describe('the system started as `npm start` runs it', () => {
+  it('buy to stock-out -> one factory order -> the simulator calls back -> stock restored, replenishment closed', async () => {
+    const [port, factoryPort] = [await freePort(), await freePort()];
+    const system = await spawnSystem({
+      PORT: String(port),
+      FACTORY_PORT: String(factoryPort),
+      DATA_DIR: await tempDir(),
+      FACTORY_STAGE_MS: '100',
+    });
+    cleanups.push(() => system.stop());
+
+    const seeded = (await system.api(`/products/${SKU}`)).body;
+    expect(seeded).toMatchObject({ sku: SKU, replenishment: null });
+    await sellOut(system);
+
+    const factoryOrders = async () =>
+      ((await callApi(`http://127.0.0.1:${factoryPort}`, '/_simulator/orders')).body.orders as { body: Record<string, unknown> }[]);
+    const restocked = await waitFor('the restock', async () => {
+      const product = (await system.api(`/products/${SKU}`)).body;
+      return product.replenishment === null && product.stock > 0 ? product : undefined;
+    });
+    expect(restocked.stock).toBe(seeded.reorderQuantity);
+    const orders = await factoryOrders();
+    expect(orders).toHaveLength(1);
+    expect(orders[0]!.body).toMatchObject({ MessageAttributeProductId: SKU, MessageAttributeProductCnt: seeded.reorderQuantity });
+
+    // SIGTERM shuts down cleanly.
+    expect(await system.stop()).toBe(0);
+  });
+
+  it('SIGKILL with a replenishment open: after restart the callback still completes it, no confirmed order lost', async () => {
+    // The factory lives outside the system, as the real one does, so it survives the crash.
+    const simulator = new FactorySimulator({ stageMs: 1500 });
+    const factoryUrl = await simulator.listen(0);
+    cleanups.push(() => simulator.close());
+    const env = { PORT: String(await freePort()), DATA_DIR: await tempDir(), FACTORY_URL: factoryUrl };
+
+    const first = await spawnSystem(env);
+    const sold = await sellOut(first);
+    await waitFor('the factory order', async () => simulator.jobs.size === 1);
+    const open = (await first.api(`/products/${SKU}`)).body.replenishment;
+    expect(open).toMatchObject({ status: 'ordered' });
+    await first.kill();
+
+    const second = await spawnSystem(env);
+    const restocked = await waitFor('the restock after restart', async () => {
+      const product = (await second.api(`/products/${SKU}`)).body;
+      return product.replenishment === null ? product : undefined;
+    });
+    expect(restocked.stock).toBe(open.quantity);
+    const job = [...simulator.jobs.values()][0]!;
+    expect(job.callbacks.map((c) => c.status)).toEqual([202]);
+    expect(simulator.jobs.size).toBe(1);
+    expect((await second.api('/health')).status).toBe(200);
+    expect(await second.stop()).toBe(0);
+
+    // Every confirmed order survived the crash, exactly once.
+    const inventory = await openDatabase<InventoryTables>({
+      dataDir: path.join(env.DATA_DIR, 'inventory'),
+      migrations: inventoryMigrations,
+    });
+    try {
+      const orders = await inventory.db.selectFrom('orders').select(['quantity']).where('sku', '=', SKU).execute();
+      expect(orders.reduce((sum, o) => sum + o.quantity, 0)).toBe(sold);
+      const replenishments = await inventory.db.selectFrom('replenishments').selectAll().execute();
+      expect(replenishments.map((r) => r.status)).toEqual(['completed']);
+    } finally {
+      await inventory.close();
+    }
+  });
+});

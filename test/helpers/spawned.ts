@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { ADMIN_TOKEN, callApi, waitFor, type ApiInit, type ApiResponse } from './system.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** A free loopback port (closed again before use; fine for tests on one machine). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SpawnedSystem {
+  readonly url: string;
+  readonly child: ChildProcess;
+  output(): string;
+  api(pathname: string, init?: ApiInit): Promise<ApiResponse>;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no shutdown code runs. */
+  kill(): Promise<void>;
+}
+
+/** Runs `npm start`'s entry point as its own process, as a user would, and waits for /health. */
+export async function spawnSystem(env: Record<string, string>): Promise<SpawnedSystem> {
+  const port = Number(env.PORT);
+  const child = spawn(process.execPath, [path.join(root, 'src/platform/local/main.ts')], {
+    cwd: root,
+    env: { ...process.env, HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `the spawned system on ${url}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
+      return (await callApi(url, '/health')).status === 200;
+    },
+    60_000,
+  );
+  return {
+    url,
+    child,
+    output: () => output,
+    api: (pathname, init) => callApi(url, pathname, init),
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
