@@ -40,10 +40,22 @@ export const ReplenishmentCompleted = z.object({
   completedAt: z.string(),
 });
 
+/** A customer's cumulative purchases reached the VIP threshold; written once per customer. */
+export const CustomerPromoted = z.object({
+  customerId: z.string(),
+  tier: z.literal('vip'),
+  purchasedQuantity: z.number().int().positive(),
+  threshold: z.number().int().positive(),
+  /** The order whose quantity crossed the threshold. */
+  orderId: z.string(),
+  promotedAt: z.string(),
+});
+
 export const eventSchemas = {
   'order.placed': OrderPlaced,
   'replenishment.requested': ReplenishmentRequested,
   'replenishment.completed': ReplenishmentCompleted,
+  'customer.promoted': CustomerPromoted,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

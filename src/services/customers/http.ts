@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { createServiceApp } from '../../platform/http/service-app.ts';
+import { findCustomer } from './customers.repository.ts';
+import { CustomerNotFoundError } from './errors.ts';
+import type { CustomersTables } from './tables.ts';
+
+export interface CustomersHttpDeps {
+  readonly db: Kysely<CustomersTables>;
+  readonly logger: Logger;
+}
+
+// The longest customerId checkout accepts; a longer id can never have bought anything.
+const MAX_CUSTOMER_ID_LENGTH = 128;
+
+/** `GET /customers/{id}`: tier and quantity bought, or 404 customer_not_found before a first counted order. */
+export function createCustomersApp(deps: CustomersHttpDeps) {
+  const app = createServiceApp(deps.logger);
+  app.get('/customers/:id', async (c) => {
+    const id = c.req.param('id');
+    if (id.length > MAX_CUSTOMER_ID_LENGTH) throw new CustomerNotFoundError();
+    const customer = await findCustomer(deps.db, id);
+    if (!customer) throw new CustomerNotFoundError();
+    return c.json(customer);
+  });
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { Service } from '../../platform/service.ts';
+import { type CustomersHttpDeps, createCustomersApp } from './http.ts';
+import { type RecordPurchaseDeps, recordPurchaseWhenOrderPlaced } from './record-purchase.consumer.ts';
+
+export { customersMigrations } from './migrations.ts';
+export type { CustomersTables } from './tables.ts';
+
+export type CustomersDeps = CustomersHttpDeps & RecordPurchaseDeps;
+
+/** The customers service: its own database, the purchase consumer with the VIP rule, and GET /customers/{id}. */
+export function createCustomersService(deps: CustomersDeps): Service {
+  return {
+    http: createCustomersApp(deps),
+    consumers: { recordPurchase: recordPurchaseWhenOrderPlaced(deps) },
+  };
+}

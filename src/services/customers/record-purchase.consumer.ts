@@ -1,0 +1,42 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { parseEvent } from '../../contract/events.ts';
+import type { OutboxSignal } from '../../platform/service.ts';
+import { recordPurchase } from './customers.repository.ts';
+import type { CustomersTables } from './tables.ts';
+
+export interface RecordPurchaseDeps {
+  readonly db: Kysely<CustomersTables>;
+  readonly logger: Logger;
+  /** Wakes the customers database's outbox relay after a promotion commits. */
+  readonly outboxSignal: OutboxSignal;
+  /** VIP_THRESHOLD: cumulative quantity at which a customer becomes VIP. */
+  readonly vipThreshold: number;
+}
+
+/**
+ * Reacts to `order.placed` by adding the order's quantity to its customer, once per order id however
+ * often the event is delivered (inbox row and count in one transaction), and promoting to VIP at the
+ * threshold. A bad message or a database failure throws, so the record is retried and then dead-lettered.
+ */
+export function recordPurchaseWhenOrderPlaced(deps: RecordPurchaseDeps) {
+  return async (record: SQSRecord): Promise<void> => {
+    const event = parseEvent('order.placed', record.body);
+    const { orderId, customerId, quantity } = event.data;
+    const log = deps.logger.child({ correlationId: event.correlationId, orderId, customerId });
+    const outcome = await deps.db
+      .transaction()
+      .execute((trx) =>
+        recordPurchase(trx, { orderId, customerId, quantity, correlationId: event.correlationId }, deps.vipThreshold),
+      );
+    if (!outcome.counted) {
+      log.info('order already counted; skipping redelivery');
+      return;
+    }
+    if (outcome.promoted) {
+      deps.outboxSignal();
+      log.info({ purchasedQuantity: outcome.customer.purchasedQuantity }, 'customer promoted to vip');
+    }
+  };
+}

@@ -1,0 +1,34 @@
+import type { ColumnType, Selectable } from 'kysely';
+import type { OutboxTable } from '../../platform/outbox.ts';
+
+/**
+ * The customers service's own database: customers, the inbox of orders already counted (so a
+ * redelivered `order.placed` counts once) and its own outbox for `customer.promoted`.
+ */
+export interface CustomersTables {
+  customers: CustomersTable;
+  processed_orders: ProcessedOrdersTable;
+  outbox: OutboxTable;
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type CustomerTier = 'normal' | 'vip';
+
+export interface CustomersTable {
+  id: string;
+  tier: CustomerTier;
+  purchased_quantity: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One row per order id counted; its primary key is what makes counting idempotent. */
+export interface ProcessedOrdersTable {
+  order_id: string;
+  customer_id: string;
+  quantity: number;
+  processed_at: Timestamp;
+}
+
+export type CustomerRow = Selectable<CustomersTable>;

@@ -1,0 +1,96 @@
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SQSRecord } from 'aws-lambda';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { EventEnvelope, parseEvent } from '../../contract/events.ts';
+import { type AdsMail, pauseAdsMail, resumeAdsMail } from './ads-mail.ts';
+import { MailSendError, NotificationInFlightError } from './errors.ts';
+import { claimNotification, markNotificationSent, releaseNotification } from './notifications.repository.ts';
+import type { NotificationsTables } from './tables.ts';
+
+export interface AdsMailDeps {
+  readonly db: Kysely<NotificationsTables>;
+  readonly ses: SESv2Client;
+  readonly logger: Logger;
+  /** The advertising manager (AD_MANAGER_EMAIL) and the sender (MAIL_FROM). */
+  readonly mail: { readonly to: string; readonly from: string };
+  /** Longest one SES call may take before it is abandoned; default 5 s. */
+  readonly sendTimeoutMs?: number;
+}
+
+/**
+ * Reacts to `replenishment.requested` with a "pause ads" mail and to `replenishment.completed` with a
+ * "resume ads" mail, each sent once per replenishment however often the event is delivered.
+ *
+ * Order of steps, and why: (1) claim the (replenishment, kind) row as `sending` with a lease
+ * (insert ON CONFLICT DO NOTHING, or take over a lapsed claim); (2) send through SES; (3) mark it
+ * `sent`. A redelivery that finds `sent` does nothing. One that finds a live claim fails the record, so
+ * a duplicate delivered concurrently waits for the owner instead of mailing twice, and on its next
+ * receive finds `sent`. One that finds a lapsed claim — the owner crashed between claim and mark, or
+ * its send failed — sends again. So the guarantee is at-least-once with a window of one send: a mail is
+ * never lost to a crash (SES offers no way to ask "did you get it?"), and it is duplicated only when a
+ * process dies after SES accepted the mail and before the row was marked. Sending first and recording
+ * afterwards would have the same window; recording `sent` before sending would trade it for a mail
+ * lost on every such crash, which is worse for ads that stay paused forever.
+ *
+ * The lease outlasts the send timeout, so a live owner always finishes (or releases) before anyone
+ * may take over. Each step is one statement: no transaction stays open across the call to SES.
+ */
+export function sendAdsMailWhenReplenishmentChanges(deps: AdsMailDeps) {
+  const sendTimeoutMs = deps.sendTimeoutMs ?? 5000;
+  const leaseMs = sendTimeoutMs + 2000;
+  return async (record: SQSRecord): Promise<void> => {
+    const { mail, correlationId } = renderMail(record.body);
+    const log = deps.logger.child({ correlationId, replenishmentId: mail.replenishmentId, kind: mail.kind });
+    const claim = await claimNotification(deps.db, { mail, to: deps.mail.to, correlationId, leaseMs });
+    if (claim.outcome === 'sent') {
+      log.info('ads mail already sent; skipping redelivery');
+      return;
+    }
+    if (claim.outcome === 'busy') {
+      throw new NotificationInFlightError(
+        `${mail.kind} for replenishment ${mail.replenishmentId} is being sent by another delivery (claimed until ${claim.claimedUntil.toISOString()})`,
+      );
+    }
+    if (claim.attempt > 1) log.warn({ attempt: claim.attempt }, 'an earlier send did not finish; sending again');
+
+    let messageId: string | undefined;
+    try {
+      const answer = await deps.ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: deps.mail.from,
+          Destination: { ToAddresses: [deps.mail.to] },
+          Content: {
+            Simple: {
+              Subject: { Data: mail.subject, Charset: 'UTF-8' },
+              Body: { Text: { Data: mail.text, Charset: 'UTF-8' } },
+            },
+          },
+        }),
+        { abortSignal: AbortSignal.timeout(sendTimeoutMs) },
+      );
+      messageId = answer.MessageId;
+    } catch (error) {
+      await releaseNotification(deps.db, claim.id).catch((releaseError: unknown) => {
+        // The lease lapses on its own; the retry merely waits for it.
+        log.warn({ err: releaseError }, 'could not release the mail claim');
+      });
+      throw new MailSendError(`SES did not take the ${mail.kind} mail: ${(error as Error).message}`, { cause: error });
+    }
+    await markNotificationSent(deps.db, claim.id, messageId);
+    log.info({ messageId, sku: mail.sku, to: deps.mail.to }, 'ads mail sent');
+  };
+}
+
+function renderMail(body: string): { mail: AdsMail; correlationId: string } {
+  const { type } = EventEnvelope.parse(JSON.parse(body));
+  if (type === 'replenishment.requested') {
+    const event = parseEvent('replenishment.requested', body);
+    return { mail: pauseAdsMail(event.data), correlationId: event.correlationId };
+  }
+  if (type === 'replenishment.completed') {
+    const event = parseEvent('replenishment.completed', body);
+    return { mail: resumeAdsMail(event.data), correlationId: event.correlationId };
+  }
+  throw new Error(`ad-notifications cannot handle a ${type} event`);
+}
