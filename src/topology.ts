@@ -4,7 +4,7 @@
  * every queue with its dead-letter queue, and the databases. Nothing here runs; it only declares.
  */
 
-export type ServiceName = 'sales' | 'warehouse' | 'ops';
+export type ServiceName = 'sales' | 'warehouse' | 'notifications' | 'customers' | 'ops';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteDeclaration {
@@ -33,7 +33,7 @@ export interface QueueDeclaration {
   readonly concurrency: number;
 }
 
-export type EventName = 'order.placed' | 'replenishment.requested' | 'replenishment.completed';
+export type EventName = 'order.placed' | 'replenishment.requested' | 'replenishment.completed' | 'customer.promoted';
 
 export interface EventDeclaration {
   readonly name: EventName;
@@ -48,6 +48,13 @@ export interface DatabaseDeclaration {
   readonly urlVariable: string;
 }
 
+export interface ScheduleDeclaration {
+  readonly name: string;
+  readonly purpose: string;
+  readonly job: { readonly service: ServiceName; readonly handler: string };
+  readonly everyS: number;
+}
+
 export interface Topology {
   readonly name: string;
   readonly topic: { readonly name: string };
@@ -56,6 +63,7 @@ export interface Topology {
   readonly events: readonly EventDeclaration[];
   readonly queues: readonly QueueDeclaration[];
   readonly routes: readonly RouteDeclaration[];
+  readonly schedules: readonly ScheduleDeclaration[];
   readonly external: { readonly factory: { readonly description: string } };
 }
 
@@ -65,9 +73,19 @@ export const topology: Topology = {
   services: {
     sales: { description: 'products and checkout; writes orders and events in one transaction' },
     warehouse: { description: 'replenishment: orders from the factory, takes its signed callback, restocks' },
-    ops: { description: 'health of every component' },
+    notifications: {
+      description: 'tells the advertising manager to pause and resume ads, once per replenishment (SES)',
+    },
+    customers: {
+      description: 'counts what each customer bought, once per order, and promotes to VIP; its own database',
+    },
+    ops: { description: 'health, metrics, queue and dead-letter operations' },
   },
-  databases: [{ name: 'inventory', services: ['sales', 'warehouse'], urlVariable: 'DATABASE_URL' }],
+  databases: [
+    { name: 'inventory', services: ['sales', 'warehouse'], urlVariable: 'DATABASE_URL' },
+    { name: 'customers', services: ['customers'], urlVariable: 'CUSTOMERS_DATABASE_URL' },
+    { name: 'notifications', services: ['notifications'], urlVariable: 'NOTIFICATIONS_DATABASE_URL' },
+  ],
   events: [
     { name: 'order.placed', producer: 'sales', description: 'a checkout confirmed an order' },
     {
@@ -79,6 +97,11 @@ export const topology: Topology = {
       name: 'replenishment.completed',
       producer: 'warehouse',
       description: 'the factory delivered; stock was raised once and the replenishment closed',
+    },
+    {
+      name: 'customer.promoted',
+      producer: 'customers',
+      description: 'a customer reached the VIP threshold and became vip (once per customer)',
     },
   ],
   queues: [
@@ -103,6 +126,26 @@ export const topology: Topology = {
       batchSize: 10,
       concurrency: 2,
     },
+    {
+      name: 'ad-notifications',
+      purpose: 'replenishments opened and closed; its consumer mails "pause ads" / "resume ads", once each',
+      events: ['replenishment.requested', 'replenishment.completed'],
+      consumer: { service: 'notifications', handler: 'sendAdsMail' },
+      visibilityTimeoutS: 5,
+      maxReceiveCount: 3,
+      batchSize: 10,
+      concurrency: 1,
+    },
+    {
+      name: 'customer-purchases',
+      purpose: 'placed orders; its consumer adds each order once to the customer and promotes to VIP',
+      events: ['order.placed'],
+      consumer: { service: 'customers', handler: 'recordPurchase' },
+      visibilityTimeoutS: 5,
+      maxReceiveCount: 3,
+      batchSize: 10,
+      concurrency: 2,
+    },
   ],
   routes: [
     { method: 'GET', path: '/products', service: 'sales', auth: 'public', summary: 'list products' },
@@ -116,7 +159,40 @@ export const topology: Topology = {
       auth: 'public',
       summary: 'signed callback from the legacy factory (signature checked by the service)',
     },
+    {
+      method: 'GET',
+      path: '/customers/:id',
+      service: 'customers',
+      auth: 'public',
+      summary: 'a customer: tier and quantity bought',
+    },
+    {
+      method: 'GET',
+      path: '/ops/notifications',
+      service: 'notifications',
+      auth: 'admin',
+      summary: 'the pause/resume-ads emails sent',
+    },
     { method: 'GET', path: '/health', service: 'ops', auth: 'public', summary: 'health of every component' },
+    { method: 'GET', path: '/metrics', service: 'ops', auth: 'public', summary: 'Prometheus metrics' },
+    { method: 'GET', path: '/ops/queues', service: 'ops', auth: 'admin', summary: 'depth of every queue and its DLQ' },
+    { method: 'GET', path: '/ops/dlq/:queue', service: 'ops', auth: 'admin', summary: 'messages waiting in a DLQ' },
+    {
+      method: 'POST',
+      path: '/ops/dlq/:queue/redrive',
+      service: 'ops',
+      auth: 'admin',
+      summary: 'move a DLQ back to its queue',
+    },
+    { method: 'DELETE', path: '/ops/dlq/:queue', service: 'ops', auth: 'admin', summary: 'purge a DLQ' },
+  ],
+  schedules: [
+    {
+      name: 'replenishment-timeouts',
+      purpose: 're-order replenishments the factory has not delivered within REPLENISHMENT_TIMEOUT_S',
+      job: { service: 'warehouse', handler: 'reorderTimedOut' },
+      everyS: 10,
+    },
   ],
   external: { factory: { description: 'legacy factory: POST /api/manufactures, calls back when done' } },
 };

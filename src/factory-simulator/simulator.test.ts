@@ -41,7 +41,11 @@ async function startSimulator(options: ConstructorParameters<typeof FactorySimul
 }
 
 const post = (url: string, body: unknown) =>
-  fetch(`${url}/api/manufactures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${url}/api/manufactures`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('factory simulator', () => {
   it('answers 201 {data: {id, data: body}} and calls back once with the original body after its stages', async () => {

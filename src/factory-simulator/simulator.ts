@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { FactoryOrderBody } from '../contract/factory.ts';
@@ -58,9 +58,7 @@ export class FactorySimulator {
 
   #routes(): void {
     const app = this.app;
-    app.onError((error, c) =>
-      c.json({ error: { code: 'internal_error', message: (error as Error).message } }, 500),
-    );
+    app.onError((error, c) => c.json({ error: { code: 'internal_error', message: (error as Error).message } }, 500));
     app.post('/api/manufactures', async (c) => {
       if (this.faults.extraLatencyMs > 0) await this.#sleep(this.faults.extraLatencyMs);
       if (this.faults.down) return c.json({ error: { code: 'unavailable', message: 'factory is down' } }, 503);
@@ -69,7 +67,10 @@ export class FactorySimulator {
       }
       const parsed = FactoryOrderBody.safeParse(await c.req.json().catch(() => undefined));
       if (!parsed.success) {
-        return c.json({ error: { code: 'invalid_request', message: 'not a factory order', details: parsed.error.issues } }, 400);
+        return c.json(
+          { error: { code: 'invalid_request', message: 'not a factory order', details: parsed.error.issues } },
+          400,
+        );
       }
       const job: FactoryJob = {
         id: randomUUID(),
@@ -92,7 +93,10 @@ export class FactorySimulator {
     app.put('/_simulator/faults', async (c) => {
       const parsed = FactoryFaults.safeParse(await c.req.json().catch(() => undefined));
       if (!parsed.success) {
-        return c.json({ error: { code: 'invalid_request', message: 'invalid faults', details: parsed.error.issues } }, 400);
+        return c.json(
+          { error: { code: 'invalid_request', message: 'invalid faults', details: parsed.error.issues } },
+          400,
+        );
       }
       this.faults = parsed.data;
       return c.json(this.faults);

@@ -44,6 +44,8 @@ export interface OutboxRelayOptions {
   /** How often to sweep for rows a crash or a failed publish left behind. */
   readonly sweepIntervalMs?: number;
   readonly batchSize?: number;
+  /** Called for each event once the topic accepted it (metrics). */
+  readonly onPublished?: (envelope: EventEnvelope) => void;
 }
 
 /**
@@ -59,7 +61,7 @@ export class OutboxRelay {
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { sweepIntervalMs: 1000, batchSize: 100, ...options };
+    this.#options = { sweepIntervalMs: 1000, batchSize: 100, onPublished: () => {}, ...options };
   }
 
   start(): void {
@@ -143,6 +145,11 @@ export class OutboxRelay {
           chunk.map((row) => row.seq),
         )
         .execute();
+      for (const row of chunk) {
+        this.#options.onPublished(
+          (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as EventEnvelope,
+        );
+      }
     }
     return rows.length;
   }

@@ -5,10 +5,14 @@ import type { Logger } from 'pino';
 /** Handles one SQS record; throwing fails that record only (it is retried, then dead-lettered). */
 export type RecordHandler = (record: SQSRecord) => Promise<void>;
 
-/** What a service hands the platform: an HTTP app for its routes and handlers for its queues. */
+/** A scheduled job: runs on a timer locally, on an EventBridge schedule on AWS. */
+export type ScheduledJob = () => Promise<unknown>;
+
+/** What a service hands the platform: an HTTP app for its routes, handlers for its queues, scheduled jobs. */
 export interface Service {
   readonly http?: Hono;
   readonly consumers?: Readonly<Record<string, RecordHandler>>;
+  readonly jobs?: Readonly<Record<string, ScheduledJob>>;
 }
 
 export type { Logger };

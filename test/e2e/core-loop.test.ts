@@ -6,7 +6,7 @@ import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import { freePort, spawnSystem, type SpawnedSystem } from '../helpers/spawned.ts';
+import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -53,7 +53,9 @@ describe('the system started as `npm start` runs it', () => {
     await sellOut(system);
 
     const factoryOrders = async () =>
-      ((await callApi(`http://127.0.0.1:${factoryPort}`, '/_simulator/orders')).body.orders as { body: Record<string, unknown> }[]);
+      (await callApi(`http://127.0.0.1:${factoryPort}`, '/_simulator/orders')).body.orders as {
+        body: Record<string, unknown>;
+      }[];
     const restocked = await waitFor('the restock', async () => {
       const product = (await system.api(`/products/${SKU}`)).body;
       return product.replenishment === null && product.stock > 0 ? product : undefined;
@@ -61,7 +63,10 @@ describe('the system started as `npm start` runs it', () => {
     expect(restocked.stock).toBe(seeded.reorderQuantity);
     const orders = await factoryOrders();
     expect(orders).toHaveLength(1);
-    expect(orders[0]!.body).toMatchObject({ MessageAttributeProductId: SKU, MessageAttributeProductCnt: seeded.reorderQuantity });
+    expect(orders[0]!.body).toMatchObject({
+      MessageAttributeProductId: SKU,
+      MessageAttributeProductCnt: seeded.reorderQuantity,
+    });
 
     // SIGTERM shuts down cleanly.
     expect(await system.stop()).toBe(0);

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { ADMIN_TOKEN, callApi, waitFor, type ApiInit, type ApiResponse } from './system.ts';
+import { ADMIN_TOKEN, type ApiInit, type ApiResponse, callApi, waitFor } from './system.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/platform/local/config.ts';
-import { startSystem, type RunningSystem } from '../../src/platform/local/system.ts';
+import { type RunningSystem, startSystem } from '../../src/platform/local/system.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -81,7 +81,11 @@ export async function callApi(baseUrl: string, pathname: string, init: ApiInit =
 }
 
 /** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` with `what` in the message. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, productBody, startTestSystem, uniqueSku, type ApiInit, type TestSystem } from '../helpers/system.ts';
+import { type ApiInit, callApi, productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
 
 let system: TestSystem;
 let sku: string;
@@ -7,7 +7,11 @@ let sku: string;
 beforeAll(async () => {
   system = await startTestSystem({ FACTORY_STAGE_MS: '600000' });
   sku = uniqueSku('BAD');
-  await system.api(`/products/${sku}`, { method: 'PUT', json: productBody({ stock: 40, reorderPoint: 0 }), admin: true });
+  await system.api(`/products/${sku}`, {
+    method: 'PUT',
+    json: productBody({ stock: 40, reorderPoint: 0 }),
+    admin: true,
+  });
 });
 afterAll(async () => system?.destroy());
 
@@ -15,7 +19,14 @@ afterAll(async () => system?.destroy());
 async function snapshot() {
   const db = system.inventory.db;
   const count = async (table: 'orders' | 'replenishments' | 'idempotency_keys' | 'outbox' | 'products') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
     products: await db.selectFrom('products').select(['sku', 'name', 'price', 'stock']).orderBy('sku').execute(),
     orders: await count('orders'),
@@ -29,7 +40,12 @@ function expectErrorShape(body: any, code: string) {
   expect(body).toMatchObject({ error: { code, message: expect.any(String) } });
 }
 
-const checkoutBody = (overrides: Record<string, unknown> = {}) => ({ sku, quantity: 1, customerId: 'bob', ...overrides });
+const checkoutBody = (overrides: Record<string, unknown> = {}) => ({
+  sku,
+  quantity: 1,
+  customerId: 'bob',
+  ...overrides,
+});
 
 const badCheckouts: [string, ApiInit, number, string][] = [
   ['quantity as a string', { json: checkoutBody({ quantity: '1' }) }, 400, 'invalid_request'],
@@ -47,11 +63,31 @@ const badCheckouts: [string, ApiInit, number, string][] = [
   ['body is null', { body: 'null', headers: { 'content-type': 'application/json' } }, 400, 'invalid_request'],
   ['malformed JSON', { body: '{"sku": ', headers: { 'content-type': 'application/json' } }, 400, 'invalid_request'],
   ['empty body', { body: '', headers: { 'content-type': 'application/json' } }, 400, 'invalid_request'],
-  ['text/plain body', { body: JSON.stringify(checkoutBody()), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
-  ['form body', { body: 'sku=x&quantity=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
-  ['no content type', { body: JSON.stringify(checkoutBody()), headers: { 'content-type': '' } }, 415, 'unsupported_media_type'],
+  [
+    'text/plain body',
+    { body: JSON.stringify(checkoutBody()), headers: { 'content-type': 'text/plain' } },
+    415,
+    'unsupported_media_type',
+  ],
+  [
+    'form body',
+    { body: 'sku=x&quantity=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+    415,
+    'unsupported_media_type',
+  ],
+  [
+    'no content type',
+    { body: JSON.stringify(checkoutBody()), headers: { 'content-type': '' } },
+    415,
+    'unsupported_media_type',
+  ],
   ['body over 64 KiB', { json: checkoutBody({ customerId: 'x'.repeat(70 * 1024) }) }, 413, 'payload_too_large'],
-  ['Idempotency-Key over 255 characters', { json: checkoutBody(), headers: { 'Idempotency-Key': 'k'.repeat(256) } }, 400, 'invalid_request'],
+  [
+    'Idempotency-Key over 255 characters',
+    { json: checkoutBody(), headers: { 'Idempotency-Key': 'k'.repeat(256) } },
+    400,
+    'invalid_request',
+  ],
   ['unknown sku', { json: checkoutBody({ sku: 'NO-SUCH-SKU' }) }, 404, 'product_not_found'],
 ];
 
@@ -88,7 +124,11 @@ describe('bad input gets a 4xx in the contract shape and changes nothing', () =>
   });
 
   it('PUT with an invalid sku in the path is 400', async () => {
-    const res = await system.api(`/products/${encodeURIComponent('bad sku!')}`, { method: 'PUT', json: productBody(), admin: true });
+    const res = await system.api(`/products/${encodeURIComponent('bad sku!')}`, {
+      method: 'PUT',
+      json: productBody(),
+      admin: true,
+    });
     expect(res.status).toBe(400);
     expectErrorShape(res.body, 'invalid_request');
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productBody, startTestSystem, uniqueSku, waitFor, type TestSystem } from '../helpers/system.ts';
+import { productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
 let system: TestSystem;
 
@@ -163,7 +163,11 @@ describe('checkout', () => {
     const sku = await createProduct({ stock: 1, reorderPoint: 0 });
     const headers = { 'Idempotency-Key': `retry-${sku}` };
     expect((await buy(sku, 2, headers)).status).toBe(409);
-    await system.api(`/products/${sku}`, { method: 'PUT', json: productBody({ stock: 10, reorderPoint: 0 }), admin: true });
+    await system.api(`/products/${sku}`, {
+      method: 'PUT',
+      json: productBody({ stock: 10, reorderPoint: 0 }),
+      admin: true,
+    });
     const retried = await buy(sku, 2, headers);
     expect(retried.status).toBe(201);
     expect(retried.body.remaining).toBe(8);

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FactoryJob } from '../../src/factory-simulator/simulator.ts';
-import { productBody, startTestSystem, uniqueSku, waitFor, type TestSystem } from '../helpers/system.ts';
+import { productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
 describe('factory callback', () => {
   let system: TestSystem;
@@ -15,7 +15,11 @@ describe('factory callback', () => {
   /** Sells a fresh product out and waits for the factory to receive the order. */
   async function stockOut(): Promise<{ sku: string; job: FactoryJob }> {
     const sku = uniqueSku('CB');
-    await system.api(`/products/${sku}`, { method: 'PUT', json: productBody({ stock: 3, reorderPoint: 1, reorderQuantity: 25 }), admin: true });
+    await system.api(`/products/${sku}`, {
+      method: 'PUT',
+      json: productBody({ stock: 3, reorderPoint: 1, reorderQuantity: 25 }),
+      admin: true,
+    });
     expect((await system.api('/checkout', { json: { sku, quantity: 3, customerId: 'cb' } })).status).toBe(201);
     const job = await waitFor('the factory order', async () =>
       [...system.simulator!.jobs.values()].find((j) => j.body.MessageAttributeProductId === sku),
@@ -24,7 +28,11 @@ describe('factory callback', () => {
   }
 
   const post = (url: string, body: unknown, contentType = 'application/json') =>
-    fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   const product = async (sku: string) => (await system.api(`/products/${sku}`)).body;
 
@@ -58,7 +66,11 @@ describe('factory callback', () => {
     // Give any queued duplicate time to be consumed, then check stock was raised exactly once.
     await waitFor('the stock-arrivals queue to drain', async () => {
       const { Messages } = await system.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: system.messaging.queues.get('stock-arrivals')!.url, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+        new ReceiveMessageCommand({
+          QueueUrl: system.messaging.queues.get('stock-arrivals')!.url,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 0,
+        }),
       );
       return !Messages || Messages.length === 0;
     });

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 export const inventoryMigrations: Record<string, Migration> = {

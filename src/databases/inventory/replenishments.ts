@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { appendToOutbox } from '../../platform/outbox.ts';
-import { OPEN_REPLENISHMENT_STATUSES, type InventoryTables, type ReplenishmentRow } from './tables.ts';
+import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES, type ReplenishmentRow } from './tables.ts';
 
 export interface OpenReplenishmentInput {
   readonly sku: string;

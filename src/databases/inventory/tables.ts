@@ -63,6 +63,5 @@ export interface ReplenishmentsTable {
   completed_at: Timestamp | null;
 }
 
-
 export type ProductRow = Selectable<ProductsTable>;
 export type ReplenishmentRow = Selectable<ReplenishmentsTable>;

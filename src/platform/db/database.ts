@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { Kysely, Migrator, PostgresDialect, type Migration } from 'kysely';
+import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -28,7 +28,9 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   let engine: DatabaseEngine;
   if (options.url) {
     engine = 'postgres';
-    db = new Kysely<T>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: 10 }) }) });
+    db = new Kysely<T>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: 10 }) }),
+    });
   } else {
     engine = 'pglite';
     await mkdir(options.dataDir, { recursive: true });

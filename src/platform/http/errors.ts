@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AppError, InvalidRequestError, type ErrorDetail } from '../../contract/errors.ts';
+import { AppError, type ErrorDetail, InvalidRequestError } from '../../contract/errors.ts';
 
 /** Zod issues become one detail per invalid field. */
 export function detailsFromZod(error: z.ZodError): ErrorDetail[] {
@@ -25,7 +25,8 @@ function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return new InvalidRequestError('the request is invalid', detailsFromZod(error));
   if (error instanceof HTTPException) {
-    const code = error.status === 413 ? 'payload_too_large' : error.status === 415 ? 'unsupported_media_type' : 'http_error';
+    const code =
+      error.status === 413 ? 'payload_too_large' : error.status === 415 ? 'unsupported_media_type' : 'http_error';
     return new AppError(error.status, code, error.message || 'request rejected');
   }
   return undefined;

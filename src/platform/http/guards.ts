@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError, UnauthorizedError } from '../../contract/errors.ts';
@@ -35,9 +35,11 @@ export function secretsEqual(presented: string, expected: string): boolean {
 }
 
 /** Admin routes: `Authorization: Bearer <ADMIN_TOKEN>` or 401. */
-export const requireAdmin = (token: string): MiddlewareHandler => async (c, next) => {
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  if (!match || !secretsEqual(match[1]!.trim(), token)) throw new UnauthorizedError();
-  await next();
-};
+export const requireAdmin =
+  (token: string): MiddlewareHandler =>
+  async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !secretsEqual(match[1]!.trim(), token)) throw new UnauthorizedError();
+    await next();
+  };

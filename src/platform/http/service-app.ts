@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../../contract/errors.ts';
@@ -34,4 +34,12 @@ export function readValue<S extends z.ZodType>(field: string, value: unknown, sc
     ]);
   }
   return result.data;
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's X-Correlation-Id when it is sane, else a fresh one; it follows the request through every event. */
+export function correlationIdFrom(c: Context): string {
+  const given = c.req.header('x-correlation-id');
+  return given && CORRELATION_ID.test(given) ? given : crypto.randomUUID();
 }

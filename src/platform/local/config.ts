@@ -16,6 +16,8 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   DATABASE_URL: z.string().min(1).optional(),
   CUSTOMERS_DATABASE_URL: z.string().min(1).optional(),
+  /** The notifications service's small sent-mail ledger; embedded PGlite without it. */
+  NOTIFICATIONS_DATABASE_URL: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(8, 'ADMIN_TOKEN must be at least 8 characters').optional(),
   CALLBACK_SECRET: z.string().min(16, 'CALLBACK_SECRET must be at least 16 characters').optional(),
   AD_MANAGER_EMAIL: z.email().default('ad-manager@donut-states.example'),
@@ -24,8 +26,12 @@ const Env = z.object({
   QUEUE_VISIBILITY_TIMEOUT_S: PositiveInt.max(43200).optional(),
   QUEUE_MAX_RECEIVE_COUNT: PositiveInt.max(1000).optional(),
   REPLENISHMENT_TIMEOUT_S: PositiveInt.default(300),
+  /** Overrides every scheduled job's interval from the topology (tests use 1). */
+  SCHEDULE_INTERVAL_S: PositiveInt.optional(),
   /** The embedded SNS/SQS emulator; 0 picks a free port. */
   SQS_PORT: Port.default(0),
+  /** The embedded SES v2 mail sink; 0 picks a free port. */
+  MAIL_PORT: Port.default(0),
   FACTORY_TIMEOUT_MS: PositiveInt.default(3000),
   /** Built-in factory simulator: milliseconds per production stage (the real factory takes ~10 s). */
   FACTORY_STAGE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -47,6 +53,7 @@ export interface LocalConfig {
   };
   readonly databaseUrl: string | undefined;
   readonly customersDatabaseUrl: string | undefined;
+  readonly notificationsDatabaseUrl: string | undefined;
   readonly adminToken: string;
   readonly adminTokenGenerated: boolean;
   readonly callbackSecret: string;
@@ -56,7 +63,9 @@ export interface LocalConfig {
   readonly queueVisibilityTimeoutS: number | undefined;
   readonly queueMaxReceiveCount: number | undefined;
   readonly replenishmentTimeoutS: number;
+  readonly scheduleIntervalS: number | undefined;
   readonly sqsPort: number;
+  readonly mailPort: number;
   readonly logLevel: string;
 }
 
@@ -99,6 +108,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     },
     databaseUrl: e.DATABASE_URL,
     customersDatabaseUrl: e.CUSTOMERS_DATABASE_URL,
+    notificationsDatabaseUrl: e.NOTIFICATIONS_DATABASE_URL,
     adminToken: e.ADMIN_TOKEN ?? secrets.adminToken,
     adminTokenGenerated: e.ADMIN_TOKEN === undefined,
     callbackSecret: e.CALLBACK_SECRET ?? secrets.callbackSecret,
@@ -108,7 +118,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     queueVisibilityTimeoutS: e.QUEUE_VISIBILITY_TIMEOUT_S,
     queueMaxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
     replenishmentTimeoutS: e.REPLENISHMENT_TIMEOUT_S,
+    scheduleIntervalS: e.SCHEDULE_INTERVAL_S,
     sqsPort: e.SQS_PORT,
+    mailPort: e.MAIL_PORT,
     logLevel: e.LOG_LEVEL,
   };
 }

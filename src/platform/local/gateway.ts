@@ -4,6 +4,7 @@ import { NotFoundError } from '../../contract/errors.ts';
 import type { ServiceName, Topology } from '../../topology.ts';
 import { renderError } from '../http/errors.ts';
 import { limitBody, requireAdmin, requireJsonBody } from '../http/guards.ts';
+import type { SystemMetrics } from '../metrics.ts';
 import type { Service } from '../service.ts';
 
 export interface GatewayOptions {
@@ -11,6 +12,7 @@ export interface GatewayOptions {
   readonly services: Readonly<Record<ServiceName, Service>>;
   readonly adminToken: string;
   readonly logger: Logger;
+  readonly metrics?: SystemMetrics;
 }
 
 /**
@@ -18,12 +20,20 @@ export interface GatewayOptions {
  * forwarded to its service's app, admin routes behind the bearer token. Undeclared paths are 404.
  */
 export function createGateway(options: GatewayOptions): Hono {
-  const { topology, services, adminToken, logger } = options;
+  const { topology, services, adminToken, logger, metrics } = options;
   const app = new Hono();
   app.onError((error, c) => renderError(error, c, logger));
   app.notFound(() => {
     throw new NotFoundError('not_found', 'no such route');
   });
+  if (metrics) {
+    // Counted here, at the edge, so a rejected request (400, 413, 415) counts as well.
+    app.use('/checkout', async (c, next) => {
+      await next();
+      if (c.req.method === 'POST')
+        metrics.checkoutAnswered(c.res.status, c.res.headers.get('idempotent-replayed') === 'true');
+    });
+  }
   app.use('*', limitBody(), requireJsonBody());
 
   const admin = requireAdmin(adminToken);

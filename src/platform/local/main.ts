@@ -1,10 +1,10 @@
-import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { createLogger } from '../logger.ts';
+import { ConfigError, type LocalConfig, loadConfig, loadDotEnv } from './config.ts';
 import { startSystem } from './system.ts';
 
 // `npm start`: the whole system in one process, state under DATA_DIR.
 loadDotEnv();
-let config;
+let config: LocalConfig;
 try {
   config = await loadConfig();
 } catch (error) {
@@ -27,6 +27,7 @@ const lines = [
   `  health            ${system.url}/health`,
   `  factory           ${system.factoryUrl}${system.simulator ? '   (built-in simulator)' : ''}`,
   `  SNS/SQS emulator  ${system.sqsEndpoint}`,
+  `  mail (SES sink)   ${system.mail.endpoint}/_mail   (stored in DATA_DIR/mail)`,
   `  data directory    ${config.dataDir}`,
   `  admin token       ${config.adminToken}${config.adminTokenGenerated ? '   (generated, kept in DATA_DIR/secrets.json)' : ''}`,
   '',

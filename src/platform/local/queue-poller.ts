@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { Logger } from 'pino';
 import type { SqsBatchHandler } from '../sqs-batch.ts';
@@ -14,6 +14,8 @@ export interface QueuePollerOptions {
   readonly concurrency: number;
   readonly logger: Logger;
   readonly waitTimeSeconds?: number;
+  /** Told how each batch went (metrics). */
+  readonly onBatch?: (succeeded: number, failed: number) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export class QueuePoller {
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     if (failed.size > 0) logger.warn({ queue: queueName, failed: failed.size, of: messages.length }, 'records failed');
     const done = messages.filter((m) => !failed.has(m.MessageId!));
+    this.#options.onBatch?.(done.length, failed.size);
     if (done.length === 0) return;
     await sqs.send(
       new DeleteMessageBatchCommand({

@@ -1,25 +1,35 @@
 import path from 'node:path';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { inventoryMigrations } from '../../databases/inventory/migrations.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
 import { FactorySimulator } from '../../factory-simulator/simulator.ts';
+import { type CustomersTables, createCustomersService, customersMigrations } from '../../services/customers/index.ts';
+import {
+  createNotificationsService,
+  type NotificationsTables,
+  notificationsMigrations,
+} from '../../services/notifications/index.ts';
 import { createOpsService } from '../../services/ops/index.ts';
+import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
 import { createSalesService } from '../../services/sales/index.ts';
 import { createWarehouseService } from '../../services/warehouse/index.ts';
 import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
-import { openDatabase, type Database } from '../db/database.ts';
+import { type Database, openDatabase } from '../db/database.ts';
+import { SystemMetrics } from '../metrics.ts';
 import { OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
 import type { LocalConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
-import { provisionMessaging, type ProvisionedMessaging } from './provision.ts';
+import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
+import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
+import { type AwsClients, createAwsClients, type QueueEmulator, startQueueEmulator } from './queue-emulator.ts';
 import { QueuePoller } from './queue-poller.ts';
-import { createAwsClients, startQueueEmulator, type AwsClients, type QueueEmulator } from './queue-emulator.ts';
 
 export interface RunningSystem {
   /** Base URL of the gateway. */
@@ -33,6 +43,13 @@ export interface RunningSystem {
   readonly messaging: ProvisionedMessaging;
   readonly inventory: Database<InventoryTables>;
   readonly relay: OutboxRelay;
+  readonly customers: Database<CustomersTables>;
+  readonly notifications: Database<NotificationsTables>;
+  /** Publishes the customers database's own outbox (`customer.promoted`). */
+  readonly customersRelay: OutboxRelay;
+  /** The embedded SES v2 sink; every mail sent lands under DATA_DIR/mail. */
+  readonly mail: MailSink;
+  readonly metrics: SystemMetrics;
   stop(): Promise<void>;
 }
 
@@ -42,10 +59,14 @@ export interface StartOptions {
 
 /**
  * Starts the whole system in this process: the gateway port first (answering 503 until ready), the
- * SNS/SQS emulator, the inventory database, the factory simulator, the services, one poller group per
- * queue and the outbox relay. `stop()` takes them down in reverse order.
+ * SNS/SQS emulator, the inventory, customers and notifications databases, the SES mail sink, the factory
+ * simulator, the services, one poller group per queue and one outbox relay per database with an outbox. `stop()` takes them down in reverse order.
  */
-export async function startSystem(config: LocalConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSystem> {
+export async function startSystem(
+  config: LocalConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningSystem> {
   const topology = options.topology ?? defaultTopology;
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -70,7 +91,10 @@ export async function startSystem(config: LocalConfig, logger: Logger, options: 
     const url = `http://127.0.0.1:${port}`;
     const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
 
-    const emulator: QueueEmulator = await startQueueEmulator({ port: config.sqsPort, dataDir: path.join(config.dataDir, 'queues') });
+    const emulator: QueueEmulator = await startQueueEmulator({
+      port: config.sqsPort,
+      dataDir: path.join(config.dataDir, 'queues'),
+    });
     stack.push(() => emulator.stop());
     const clients = createAwsClients(emulator.endpoint);
     stack.push(async () => {
@@ -88,6 +112,24 @@ export async function startSystem(config: LocalConfig, logger: Logger, options: 
       migrations: inventoryMigrations,
     });
     stack.push(() => inventory.close());
+    // Each service owning data gets its own database, as it would on AWS.
+    const customers = await openDatabase<CustomersTables>({
+      url: config.customersDatabaseUrl,
+      dataDir: path.join(config.dataDir, 'customers'),
+      migrations: customersMigrations,
+    });
+    stack.push(() => customers.close());
+    const notifications = await openDatabase<NotificationsTables>({
+      url: config.notificationsDatabaseUrl,
+      dataDir: path.join(config.dataDir, 'notifications'),
+      migrations: notificationsMigrations,
+    });
+    stack.push(() => notifications.close());
+
+    const mail = await startMailSink({ port: config.mailPort, dir: path.join(config.dataDir, 'mail') });
+    stack.push(() => mail.stop());
+    const ses = createSesClient(mail.endpoint);
+    stack.push(async () => ses.destroy());
 
     let simulator: FactorySimulator | undefined;
     let factoryUrl = config.factory.url;
@@ -101,20 +143,63 @@ export async function startSystem(config: LocalConfig, logger: Logger, options: 
       stack.push(() => started.close());
     }
 
-    const relay = new OutboxRelay({ db: inventory.db as unknown as Kysely<any>, sns: clients.sns, topicArn: messaging.topicArn, logger });
+    const queueRefs: QueueRef[] = [...messaging.queues.values()].map((q) => ({
+      name: q.declaration.name,
+      url: q.url,
+      deadLetter: { name: q.deadLetter.name, url: q.deadLetter.url },
+    }));
+    const metrics = new SystemMetrics({
+      stock: () => inventory.db.selectFrom('products').select(['sku', 'stock']).execute(),
+      queues: () => queueDepths(clients.sqs, queueRefs),
+    });
+    const relay = new OutboxRelay({
+      db: inventory.db as unknown as Kysely<any>,
+      sns: clients.sns,
+      topicArn: messaging.topicArn,
+      logger,
+      onPublished: (event) => metrics.eventPublished(event),
+    });
+    const customersRelay = new OutboxRelay({
+      db: customers.db as unknown as Kysely<any>,
+      sns: clients.sns,
+      topicArn: messaging.topicArn,
+      logger: logger.child({ outbox: 'customers' }),
+      onPublished: (event) => metrics.eventPublished(event),
+    });
     const sendToQueue: QueueSender = async (queueName, body) => {
       const queue = messaging.queues.get(queueName);
       if (!queue) throw new Error(`no queue named ${queueName} in the topology`);
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
     };
 
-    const services = buildServices({ config, logger, inventory: inventory.db, relay, sendToQueue, factoryUrl, publicUrl, clients, messaging });
-    const pollers = startPollers(topology, services, messaging, clients, logger);
+    const services = buildServices({
+      config,
+      logger,
+      inventory: inventory.db,
+      relay,
+      customers: customers.db,
+      customersRelay,
+      notifications: notifications.db,
+      ses,
+      mail,
+      sendToQueue,
+      factoryUrl,
+      publicUrl,
+      clients,
+      messaging,
+      queueRefs,
+      metrics,
+    });
+    const pollers = startPollers(topology, services, messaging, clients, logger, metrics);
     stack.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    const stopSchedules = startSchedules(topology, services, config.scheduleIntervalS, logger);
+    stack.push(stopSchedules);
     relay.start();
     stack.push(() => relay.stop());
+    customersRelay.start();
+    stack.push(() => customersRelay.stop());
 
-    ready = createGateway({ topology, services, adminToken: config.adminToken, logger });
+    ready = createGateway({ topology, services, adminToken: config.adminToken, logger, metrics });
     return {
       url,
       port,
@@ -125,6 +210,11 @@ export async function startSystem(config: LocalConfig, logger: Logger, options: 
       messaging,
       inventory,
       relay,
+      customers,
+      notifications,
+      customersRelay,
+      mail,
+      metrics,
       stop: stopAll,
     };
   } catch (error) {
@@ -138,17 +228,28 @@ interface ServiceWiring {
   readonly logger: Logger;
   readonly inventory: Kysely<InventoryTables>;
   readonly relay: OutboxRelay;
+  readonly customers: Kysely<CustomersTables>;
+  readonly customersRelay: OutboxRelay;
+  readonly notifications: Kysely<NotificationsTables>;
+  readonly ses: SESv2Client;
+  readonly mail: MailSink;
   readonly sendToQueue: QueueSender;
   readonly factoryUrl: string;
   readonly publicUrl: string;
   readonly clients: AwsClients;
   readonly messaging: ProvisionedMessaging;
+  readonly queueRefs: readonly QueueRef[];
+  readonly metrics: SystemMetrics;
 }
 
 function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
   const firstQueue = [...w.messaging.queues.values()][0];
   return {
-    sales: createSalesService({ db: w.inventory, outboxSignal: w.relay.signal, logger: w.logger.child({ svc: 'sales' }) }),
+    sales: createSalesService({
+      db: w.inventory,
+      outboxSignal: w.relay.signal,
+      logger: w.logger.child({ svc: 'sales' }),
+    }),
     warehouse: createWarehouseService({
       db: w.inventory,
       logger: w.logger.child({ svc: 'warehouse' }),
@@ -158,16 +259,41 @@ function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
       stockArrivalsQueue: 'stock-arrivals',
       factory: { url: w.factoryUrl, timeoutMs: w.config.factory.timeoutMs, requester: 'donut-states' },
       callbacks: { publicUrl: w.publicUrl, secret: w.config.callbackSecret },
+      replenishmentTimeoutS: w.config.replenishmentTimeoutS,
+    }),
+    notifications: createNotificationsService({
+      db: w.notifications,
+      ses: w.ses,
+      logger: w.logger.child({ svc: 'notifications' }),
+      mail: { to: w.config.adManagerEmail, from: w.config.mailFrom },
+    }),
+    customers: createCustomersService({
+      db: w.customers,
+      logger: w.logger.child({ svc: 'customers' }),
+      outboxSignal: w.customersRelay.signal,
+      vipThreshold: w.config.vipThreshold,
     }),
     ops: createOpsService({
       logger: w.logger.child({ svc: 'ops' }),
+      sqs: w.clients.sqs,
+      queues: w.queueRefs,
+      renderMetrics: () => w.metrics.render(),
       checks: {
         inventoryDatabase: async () => {
           await w.inventory.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
         },
+        customersDatabase: async () => {
+          await w.customers.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+        },
+        notificationsDatabase: async () => {
+          await w.notifications.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+        },
+        mail: () => w.mail.ping(),
         queues: async () => {
           if (!firstQueue) return;
-          await w.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: firstQueue.url, AttributeNames: ['QueueArn'] }));
+          await w.clients.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: firstQueue.url, AttributeNames: ['QueueArn'] }),
+          );
         },
       },
       advisoryChecks: {
@@ -187,11 +313,14 @@ function startPollers(
   messaging: ProvisionedMessaging,
   clients: AwsClients,
   logger: Logger,
+  metrics: SystemMetrics,
 ): QueuePoller[] {
   return topology.queues.map((declaration) => {
     const recordHandler = services[declaration.consumer.service].consumers?.[declaration.consumer.handler];
     if (!recordHandler) {
-      throw new Error(`queue ${declaration.name}: ${declaration.consumer.service} has no consumer ${declaration.consumer.handler}`);
+      throw new Error(
+        `queue ${declaration.name}: ${declaration.consumer.service} has no consumer ${declaration.consumer.handler}`,
+      );
     }
     const queue = messaging.queues.get(declaration.name)!;
     const poller = new QueuePoller({
@@ -203,10 +332,46 @@ function startPollers(
       batchSize: declaration.batchSize,
       concurrency: declaration.concurrency,
       logger: logger.child({ queue: declaration.name }),
+      onBatch: (succeeded, failed) => metrics.consumerBatch(declaration.name, succeeded, failed),
     });
     poller.start();
     return poller;
   });
+}
+
+/** Runs each scheduled job on a timer, one run at a time; returns a stop function that awaits a running one. */
+function startSchedules(
+  topology: Topology,
+  services: Record<ServiceName, Service>,
+  intervalOverrideS: number | undefined,
+  logger: Logger,
+): () => Promise<void> {
+  const running = new Set<Promise<unknown>>();
+  const timers = topology.schedules.map((schedule) => {
+    const job = services[schedule.job.service].jobs?.[schedule.job.handler];
+    if (!job) throw new Error(`schedule ${schedule.name}: ${schedule.job.service} has no job ${schedule.job.handler}`);
+    let busy = false;
+    const timer = setInterval(
+      () => {
+        if (busy) return;
+        busy = true;
+        const run = job()
+          .catch((error: unknown) => logger.error({ err: error, schedule: schedule.name }, 'scheduled job failed'))
+          .finally(() => {
+            busy = false;
+            running.delete(run);
+          });
+        running.add(run);
+      },
+      (intervalOverrideS ?? schedule.everyS) * 1000,
+    );
+    timer.unref();
+    return timer;
+  });
+  return async () => {
+    for (const timer of timers) clearInterval(timer);
+    await Promise.allSettled([...running]);
+  };
 }
 
 function listen(
@@ -214,7 +379,9 @@ function listen(
   fetch: (request: Request, env: unknown) => Response | Promise<Response>,
 ): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => resolve({ server, port: info.port }));
+    const server = serve({ fetch, port: config.port, hostname: config.host }, (info) =>
+      resolve({ server, port: info.port }),
+    );
     server.once('error', reject);
   });
 }

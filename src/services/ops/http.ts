@@ -1,5 +1,8 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
+import { NotFoundError } from '../../contract/errors.ts';
 import { createServiceApp } from '../../platform/http/service-app.ts';
+import { listDeadLetters, purgeDeadLetters, type QueueRef, queueDepths, redriveDeadLetters } from './queues.ts';
 
 /** A component check resolves when the component answers and throws when it does not. */
 export type HealthCheck = () => Promise<void>;
@@ -11,6 +14,11 @@ export interface OpsDeps {
   /** Shown but not fatal (e.g. the factory, which is allowed to be down). */
   readonly advisoryChecks?: Readonly<Record<string, HealthCheck>>;
   readonly checkTimeoutMs?: number;
+  readonly sqs: SQSClient;
+  /** Every work queue with its DLQ; `/ops/dlq/{queue}` accepts these names. */
+  readonly queues: readonly QueueRef[];
+  /** Renders the metrics registry in Prometheus text format. */
+  readonly renderMetrics: () => Promise<{ contentType: string; body: string }>;
 }
 
 async function runCheck(check: HealthCheck, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
@@ -50,6 +58,38 @@ export function createOpsApp(deps: OpsDeps) {
       .map(([name]) => name);
     const body = { status: failing.length === 0 ? 'ok' : 'unavailable', failing, components, advisory };
     return c.json(body, failing.length === 0 ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await deps.renderMetrics();
+    return c.body(body, 200, { 'content-type': contentType });
+  });
+
+  const queueNamed = (name: string): QueueRef => {
+    const queue = deps.queues.find((q) => q.name === name);
+    if (!queue) throw new NotFoundError('queue_not_found', `no queue named ${name}; see GET /ops/queues`);
+    return queue;
+  };
+
+  app.get('/ops/queues', async (c) => c.json({ queues: await queueDepths(deps.sqs, deps.queues) }));
+
+  app.get('/ops/dlq/:queue', async (c) => {
+    const queue = queueNamed(c.req.param('queue'));
+    return c.json({ queue: queue.name, messages: await listDeadLetters(deps.sqs, queue) });
+  });
+
+  app.post('/ops/dlq/:queue/redrive', async (c) => {
+    const queue = queueNamed(c.req.param('queue'));
+    const moved = await redriveDeadLetters(deps.sqs, queue);
+    deps.logger.info({ queue: queue.name, moved }, 'dead letters redriven');
+    return c.json({ moved });
+  });
+
+  app.delete('/ops/dlq/:queue', async (c) => {
+    const queue = queueNamed(c.req.param('queue'));
+    const purged = await purgeDeadLetters(deps.sqs, queue);
+    deps.logger.warn({ queue: queue.name, purged }, 'dead-letter queue purged');
+    return c.json({ purged });
   });
   return app;
 }

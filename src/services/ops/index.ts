@@ -1,7 +1,7 @@
 import type { Service } from '../../platform/service.ts';
 import { createOpsApp, type OpsDeps } from './http.ts';
 
-export type { OpsDeps, HealthCheck } from './http.ts';
+export type { HealthCheck, OpsDeps } from './http.ts';
 
 export function createOpsService(deps: OpsDeps): Service {
   return { http: createOpsApp(deps) };

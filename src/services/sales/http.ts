@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CheckoutRequest, IdempotencyKey, ProductInput, Sku } from '../../contract/http.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
-import { createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
+import { correlationIdFrom, createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 import { checkout } from './checkout.ts';
 import { ProductNotFoundError } from './errors.ts';
@@ -37,9 +37,11 @@ export function createSalesApp(deps: SalesDeps) {
 
   app.post('/checkout', async (c) => {
     const keyHeader = c.req.header('idempotency-key');
-    const idempotencyKey = keyHeader === undefined ? undefined : readValue('Idempotency-Key', keyHeader, IdempotencyKey);
+    const idempotencyKey =
+      keyHeader === undefined ? undefined : readValue('Idempotency-Key', keyHeader, IdempotencyKey);
     const request = await readJson(c, CheckoutRequest);
-    const correlationId = c.req.header('x-correlation-id') ?? crypto.randomUUID();
+    const correlationId = correlationIdFrom(c);
+    c.header('X-Correlation-Id', correlationId);
     try {
       const answer = await checkout(db, request, { idempotencyKey, correlationId });
       if (answer.replayed) c.header('Idempotent-Replayed', 'true');

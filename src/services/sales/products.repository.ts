@@ -1,16 +1,23 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Product, ProductInput, Replenishment } from '../../contract/http.ts';
 import {
-  OPEN_REPLENISHMENT_STATUSES,
   type InventoryTables,
+  OPEN_REPLENISHMENT_STATUSES,
   type ProductRow,
   type ReplenishmentRow,
 } from '../../databases/inventory/tables.ts';
 
 type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
 
-export function toReplenishment(row: Pick<ReplenishmentRow, 'id' | 'status' | 'quantity' | 'requested_at'>): Replenishment {
-  return { id: row.id, status: row.status, quantity: row.quantity, requestedAt: new Date(row.requested_at).toISOString() };
+export function toReplenishment(
+  row: Pick<ReplenishmentRow, 'id' | 'status' | 'quantity' | 'requested_at'>,
+): Replenishment {
+  return {
+    id: row.id,
+    status: row.status,
+    quantity: row.quantity,
+    requestedAt: new Date(row.requested_at).toISOString(),
+  };
 }
 
 function toProduct(row: ProductRow, open: Replenishment | null): Product {

@@ -5,7 +5,9 @@ const order = { replenishmentId: '6f1c1a34-8a4d-4b9e-9a57-0f6c3a1b2c3d', sku: 'C
 
 describe('callback signature', () => {
   it('verifies a signature it made', () => {
-    expect(verifyCallbackSignature('s3cret-s3cret-s3cret', order, signCallback('s3cret-s3cret-s3cret', order))).toBe(true);
+    expect(verifyCallbackSignature('s3cret-s3cret-s3cret', order, signCallback('s3cret-s3cret-s3cret', order))).toBe(
+      true,
+    );
   });
 
   it('rejects another secret, another id, sku or quantity', () => {

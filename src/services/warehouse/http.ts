@@ -45,7 +45,10 @@ export function createCallbackIntakeApp(deps: CallbackIntakeDeps) {
     if (!replenishment) throw new ReplenishmentNotFoundError();
     const signed = { replenishmentId: replenishment.id, sku: replenishment.sku, quantity: replenishment.quantity };
     if (!verifyCallbackSignature(deps.secret, signed, signature)) throw new InvalidSignatureError();
-    if (body.MessageAttributeProductId !== replenishment.sku || body.MessageAttributeProductCnt !== replenishment.quantity) {
+    if (
+      body.MessageAttributeProductId !== replenishment.sku ||
+      body.MessageAttributeProductCnt !== replenishment.quantity
+    ) {
       throw new InvalidSignatureError('the callback body does not match the signed order');
     }
     if (replenishment.status === 'completed') throw new ReplenishmentClosedError();
@@ -59,7 +62,10 @@ export function createCallbackIntakeApp(deps: CallbackIntakeDeps) {
       correlationId: replenishment.correlation_id,
     };
     await deps.sendToQueue(deps.stockArrivalsQueue, JSON.stringify(arrival));
-    deps.logger.info({ replenishmentId: replenishment.id, correlationId: replenishment.correlation_id }, 'factory callback accepted');
+    deps.logger.info(
+      { replenishmentId: replenishment.id, correlationId: replenishment.correlation_id },
+      'factory callback accepted',
+    );
     return c.json({ status: 'accepted', replenishmentId: replenishment.id }, 202);
   });
   return app;

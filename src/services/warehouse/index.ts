@@ -1,17 +1,24 @@
 import type { Service } from '../../platform/service.ts';
-import { createCallbackIntakeApp, type CallbackIntakeDeps } from './http.ts';
-import { placeFactoryOrderWhenReplenishmentRequested, type FactoryOrderDeps } from './place-factory-order.consumer.ts';
-import { restockWhenStockArrives, type RestockDeps } from './restock.consumer.ts';
+import { type CallbackIntakeDeps, createCallbackIntakeApp } from './http.ts';
+import { type FactoryOrderDeps, placeFactoryOrderWhenReplenishmentRequested } from './place-factory-order.consumer.ts';
+import { type ReorderDeps, reorderWhenReplenishmentTimesOut } from './reorder-timed-out.job.ts';
+import { type RestockDeps, restockWhenStockArrives } from './restock.consumer.ts';
 
-export type WarehouseDeps = CallbackIntakeDeps & FactoryOrderDeps & RestockDeps;
+export type WarehouseDeps = CallbackIntakeDeps & FactoryOrderDeps & RestockDeps & ReorderDeps;
 
-/** The warehouse service: the factory order consumer, the signed callback intake and the restock consumer. */
+/**
+ * The warehouse service: the factory order consumer, the signed callback intake, the restock consumer
+ * and the job that re-orders replenishments the factory never delivered.
+ */
 export function createWarehouseService(deps: WarehouseDeps): Service {
   return {
     http: createCallbackIntakeApp(deps),
     consumers: {
       placeFactoryOrder: placeFactoryOrderWhenReplenishmentRequested(deps),
       restock: restockWhenStockArrives(deps),
+    },
+    jobs: {
+      reorderTimedOut: reorderWhenReplenishmentTimesOut(deps),
     },
   };
 }
