@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
 import { loadConfig } from '../../src/platform/local/config.ts';
 import { type RunningSystem, startSystem } from '../../src/platform/local/system.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { topology } from '../../src/topology.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -29,8 +34,43 @@ export interface ApiResponse {
   body: any;
 }
 
-/** The whole system in this process, on free ports, with a temporary DATA_DIR and a fast factory simulator. */
-export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+export type Engine = 'pglite' | 'postgres';
+/** The database engines every database-facing suite runs on. */
+export const ENGINES: readonly Engine[] = ['pglite', 'postgres'];
+
+/**
+ * Fresh, empty PostgreSQL databases on the test cluster (test/setup/postgres.ts), one per database in
+ * the topology, as the environment variables that point the system at them.
+ */
+export async function createPostgresDatabases(): Promise<Record<string, string>> {
+  const adminUrl = inject('postgresUrl');
+  const admin = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }),
+  });
+  const env: Record<string, string> = {};
+  try {
+    for (const database of topology.databases) {
+      const name = `donut_${database.name}_${randomBytes(6).toString('hex')}`;
+      await sql`create database ${sql.id(name)}`.execute(admin);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      env[database.urlVariable] = url.toString();
+    }
+  } finally {
+    await admin.destroy();
+  }
+  return env;
+}
+
+/**
+ * The whole system in this process, on free ports, with a temporary DATA_DIR and a fast factory
+ * simulator; on `postgres` its databases are fresh ones on the test PostgreSQL server instead of PGlite.
+ */
+export async function startTestSystem(
+  env: Record<string, string> = {},
+  engine: Engine = 'pglite',
+): Promise<TestSystem> {
+  const databases = engine === 'postgres' ? await createPostgresDatabases() : {};
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-test-'));
   const config = await loadConfig({
     DATA_DIR: dataDir,
@@ -43,6 +83,7 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
     FACTORY_STAGE_MS: '20',
     QUEUE_VISIBILITY_TIMEOUT_S: '1',
     LOG_LEVEL: 'silent',
+    ...databases,
     ...env,
   });
   const system = await startSystem(config, createLogger(config.logLevel));

@@ -1,184 +1,194 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
-let system: TestSystem;
+describe.each(ENGINES)('sales on %s', (engine) => {
+  let system: TestSystem;
 
-beforeAll(async () => {
-  // A slow factory: replenishments stay open for the whole suite.
-  system = await startTestSystem({ FACTORY_STAGE_MS: '600000' });
-});
-afterAll(async () => system?.destroy());
-
-async function createProduct(overrides: Record<string, unknown> = {}): Promise<string> {
-  const sku = uniqueSku();
-  const put = await system.api(`/products/${sku}`, { method: 'PUT', json: productBody(overrides), admin: true });
-  expect(put.status).toBe(201);
-  return sku;
-}
-
-const buy = (sku: string, quantity: number, headers: Record<string, string> = {}, customerId = 'alice') =>
-  system.api('/checkout', { json: { sku, quantity, customerId }, headers });
-
-async function countOrders(sku: string): Promise<number> {
-  const row = await system.inventory.db
-    .selectFrom('orders')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('sku', '=', sku)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-async function replenishments(sku: string) {
-  return system.inventory.db.selectFrom('replenishments').selectAll().where('sku', '=', sku).execute();
-}
-
-describe('products', () => {
-  it('lists the seeded donut CP-502101', async () => {
-    const res = await system.api('/products');
-    expect(res.status).toBe(200);
-    expect(res.body.products.map((p: { sku: string }) => p.sku)).toContain('CP-502101');
+  beforeAll(async () => {
+    // A slow factory: replenishments stay open for the whole suite.
+    system = await startTestSystem({ FACTORY_STAGE_MS: '600000' }, engine);
   });
+  afterAll(async () => system?.destroy());
 
-  it('creates with 201, replaces with 200, and reads back what was written', async () => {
-    const sku = await createProduct({ price: 3.1, stock: 7 });
-    const again = await system.api(`/products/${sku}`, { method: 'PUT', json: productBody({ stock: 9 }), admin: true });
-    expect(again.status).toBe(200);
-    const got = await system.api(`/products/${sku}`);
-    expect(got.body).toEqual({
-      sku,
-      name: 'Test Donut',
-      price: 1.25,
-      stock: 9,
-      reorderPoint: 5,
-      reorderQuantity: 30,
-      factoryId: 'factory-test',
-      replenishment: null,
-    });
-  });
-
-  it('answers 404 product_not_found for an unknown sku', async () => {
-    const res = await system.api('/products/NOPE-404');
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('product_not_found');
-  });
-
-  it('PUT needs the admin token: 401 without it or with a wrong one, nothing written', async () => {
+  async function createProduct(overrides: Record<string, unknown> = {}): Promise<string> {
     const sku = uniqueSku();
-    const none = await system.api(`/products/${sku}`, { method: 'PUT', json: productBody() });
-    const wrong = await system.api(`/products/${sku}`, {
-      method: 'PUT',
-      json: productBody(),
-      headers: { authorization: 'Bearer not-the-token' },
+    const put = await system.api(`/products/${sku}`, { method: 'PUT', json: productBody(overrides), admin: true });
+    expect(put.status).toBe(201);
+    return sku;
+  }
+
+  const buy = (sku: string, quantity: number, headers: Record<string, string> = {}, customerId = 'alice') =>
+    system.api('/checkout', { json: { sku, quantity, customerId }, headers });
+
+  async function countOrders(sku: string): Promise<number> {
+    const row = await system.inventory.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('sku', '=', sku)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async function replenishments(sku: string) {
+    return system.inventory.db.selectFrom('replenishments').selectAll().where('sku', '=', sku).execute();
+  }
+
+  it('runs on the engine it names', () => {
+    expect(system.inventory.engine).toBe(engine);
+  });
+
+  describe('products', () => {
+    it('lists the seeded donut CP-502101', async () => {
+      const res = await system.api('/products');
+      expect(res.status).toBe(200);
+      expect(res.body.products.map((p: { sku: string }) => p.sku)).toContain('CP-502101');
     });
-    expect(none.status).toBe(401);
-    expect(wrong.status).toBe(401);
-    expect(none.body.error.code).toBe('unauthorized');
-    expect((await system.api(`/products/${sku}`)).status).toBe(404);
-  });
-});
 
-describe('checkout', () => {
-  it('places an order, decrements stock and answers 201 with the order and what remains', async () => {
-    const sku = await createProduct({ stock: 20 });
-    const res = await buy(sku, 3);
-    expect(res.status).toBe(201);
-    expect(res.body.remaining).toBe(17);
-    expect(res.body.order).toMatchObject({ sku, quantity: 3, customerId: 'alice' });
-    expect(typeof res.body.order.id).toBe('string');
-    expect((await system.api(`/products/${sku}`)).body.stock).toBe(17);
-    expect(await countOrders(sku)).toBe(1);
-  });
-
-  it('answers 409 out_of_stock with what is available and the replenishment it opened', async () => {
-    const sku = await createProduct({ stock: 2, reorderPoint: 0 });
-    const res = await buy(sku, 3);
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('out_of_stock');
-    expect(res.body.available).toBe(2);
-    expect(res.body.replenishment).toMatchObject({ status: 'requested', quantity: 30 });
-    expect((await system.api(`/products/${sku}`)).body.stock).toBe(2);
-    expect(await countOrders(sku)).toBe(0);
-    // A second short checkout reuses the open replenishment.
-    const again = await buy(sku, 5);
-    expect(again.body.replenishment.id).toBe(res.body.replenishment.id);
-    expect(await replenishments(sku)).toHaveLength(1);
-  });
-
-  it('opens exactly one replenishment when a sale reaches the reorder point', async () => {
-    const sku = await createProduct({ stock: 10, reorderPoint: 5 });
-    expect((await buy(sku, 4)).status).toBe(201); // 6 left: above the point
-    expect(await replenishments(sku)).toHaveLength(0);
-    expect((await buy(sku, 1)).status).toBe(201); // 5 left: at the point
-    expect((await buy(sku, 1)).status).toBe(201); // 4 left: one is open already
-    const rows = await replenishments(sku);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ quantity: 30, factory_id: 'factory-test' });
-    const product = (await system.api(`/products/${sku}`)).body;
-    expect(product.replenishment).toMatchObject({ id: rows[0]!.id, quantity: 30 });
-    // The factory order goes out through the outbox, the topic and the factory-orders queue.
-    await waitFor('the factory order', async () =>
-      [...system.simulator!.jobs.values()].find((job) => job.body.MessageAttributeProductId === sku),
-    );
-  });
-
-  it('200 concurrent checkouts of 1 against stock 50: exactly 50 succeed, stock 0, one replenishment', async () => {
-    const sku = await createProduct({ stock: 50, reorderPoint: 5 });
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => buy(sku, 1, {}, `crowd-${i}`)));
-    const statuses = results.map((r) => r.status);
-    expect(statuses.filter((s) => s === 201)).toHaveLength(50);
-    expect(statuses.filter((s) => s === 409)).toHaveLength(150);
-    const remaining = results.filter((r) => r.status === 201).map((r) => r.body.remaining as number);
-    expect(Math.min(...remaining)).toBe(0);
-    expect(new Set(remaining).size).toBe(50); // every sale saw its own decrement
-    expect((await system.api(`/products/${sku}`)).body.stock).toBe(0);
-    expect(await countOrders(sku)).toBe(50);
-    expect(await replenishments(sku)).toHaveLength(1);
-  });
-
-  it('Idempotency-Key: the same key and body replays the first answer and places no second order', async () => {
-    const sku = await createProduct({ stock: 20 });
-    const headers = { 'Idempotency-Key': `key-${sku}` };
-    const first = await buy(sku, 2, headers);
-    const second = await buy(sku, 2, headers);
-    expect(first.status).toBe(201);
-    expect(second.status).toBe(201);
-    expect(second.body).toEqual(first.body);
-    expect(second.headers.get('idempotent-replayed')).toBe('true');
-    expect(await countOrders(sku)).toBe(1);
-    expect((await system.api(`/products/${sku}`)).body.stock).toBe(18);
-  });
-
-  it('Idempotency-Key: the same key with another body is 422 idempotency_key_reused and changes nothing', async () => {
-    const sku = await createProduct({ stock: 20 });
-    const headers = { 'Idempotency-Key': `reuse-${sku}` };
-    expect((await buy(sku, 2, headers)).status).toBe(201);
-    const reused = await buy(sku, 3, headers);
-    expect(reused.status).toBe(422);
-    expect(reused.body.error.code).toBe('idempotency_key_reused');
-    expect(await countOrders(sku)).toBe(1);
-    expect((await system.api(`/products/${sku}`)).body.stock).toBe(18);
-  });
-
-  it('Idempotency-Key: a rejected attempt is not remembered, so the key may be retried', async () => {
-    const sku = await createProduct({ stock: 1, reorderPoint: 0 });
-    const headers = { 'Idempotency-Key': `retry-${sku}` };
-    expect((await buy(sku, 2, headers)).status).toBe(409);
-    await system.api(`/products/${sku}`, {
-      method: 'PUT',
-      json: productBody({ stock: 10, reorderPoint: 0 }),
-      admin: true,
+    it('creates with 201, replaces with 200, and reads back what was written', async () => {
+      const sku = await createProduct({ price: 3.1, stock: 7 });
+      const again = await system.api(`/products/${sku}`, {
+        method: 'PUT',
+        json: productBody({ stock: 9 }),
+        admin: true,
+      });
+      expect(again.status).toBe(200);
+      const got = await system.api(`/products/${sku}`);
+      expect(got.body).toEqual({
+        sku,
+        name: 'Test Donut',
+        price: 1.25,
+        stock: 9,
+        reorderPoint: 5,
+        reorderQuantity: 30,
+        factoryId: 'factory-test',
+        replenishment: null,
+      });
     });
-    const retried = await buy(sku, 2, headers);
-    expect(retried.status).toBe(201);
-    expect(retried.body.remaining).toBe(8);
+
+    it('answers 404 product_not_found for an unknown sku', async () => {
+      const res = await system.api('/products/NOPE-404');
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('product_not_found');
+    });
+
+    it('PUT needs the admin token: 401 without it or with a wrong one, nothing written', async () => {
+      const sku = uniqueSku();
+      const none = await system.api(`/products/${sku}`, { method: 'PUT', json: productBody() });
+      const wrong = await system.api(`/products/${sku}`, {
+        method: 'PUT',
+        json: productBody(),
+        headers: { authorization: 'Bearer not-the-token' },
+      });
+      expect(none.status).toBe(401);
+      expect(wrong.status).toBe(401);
+      expect(none.body.error.code).toBe('unauthorized');
+      expect((await system.api(`/products/${sku}`)).status).toBe(404);
+    });
   });
 
-  it('Idempotency-Key: concurrent requests with one key place one order', async () => {
-    const sku = await createProduct({ stock: 20 });
-    const headers = { 'Idempotency-Key': `race-${sku}` };
-    const results = await Promise.all(Array.from({ length: 10 }, () => buy(sku, 1, headers)));
-    expect(results.every((r) => r.status === 201)).toBe(true);
-    expect(new Set(results.map((r) => r.body.order.id)).size).toBe(1);
-    expect(await countOrders(sku)).toBe(1);
+  describe('checkout', () => {
+    it('places an order, decrements stock and answers 201 with the order and what remains', async () => {
+      const sku = await createProduct({ stock: 20 });
+      const res = await buy(sku, 3);
+      expect(res.status).toBe(201);
+      expect(res.body.remaining).toBe(17);
+      expect(res.body.order).toMatchObject({ sku, quantity: 3, customerId: 'alice' });
+      expect(typeof res.body.order.id).toBe('string');
+      expect((await system.api(`/products/${sku}`)).body.stock).toBe(17);
+      expect(await countOrders(sku)).toBe(1);
+    });
+
+    it('answers 409 out_of_stock with what is available and the replenishment it opened', async () => {
+      const sku = await createProduct({ stock: 2, reorderPoint: 0 });
+      const res = await buy(sku, 3);
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('out_of_stock');
+      expect(res.body.available).toBe(2);
+      expect(res.body.replenishment).toMatchObject({ status: 'requested', quantity: 30 });
+      expect((await system.api(`/products/${sku}`)).body.stock).toBe(2);
+      expect(await countOrders(sku)).toBe(0);
+      // A second short checkout reuses the open replenishment.
+      const again = await buy(sku, 5);
+      expect(again.body.replenishment.id).toBe(res.body.replenishment.id);
+      expect(await replenishments(sku)).toHaveLength(1);
+    });
+
+    it('opens exactly one replenishment when a sale reaches the reorder point', async () => {
+      const sku = await createProduct({ stock: 10, reorderPoint: 5 });
+      expect((await buy(sku, 4)).status).toBe(201); // 6 left: above the point
+      expect(await replenishments(sku)).toHaveLength(0);
+      expect((await buy(sku, 1)).status).toBe(201); // 5 left: at the point
+      expect((await buy(sku, 1)).status).toBe(201); // 4 left: one is open already
+      const rows = await replenishments(sku);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ quantity: 30, factory_id: 'factory-test' });
+      const product = (await system.api(`/products/${sku}`)).body;
+      expect(product.replenishment).toMatchObject({ id: rows[0]!.id, quantity: 30 });
+      // The factory order goes out through the outbox, the topic and the factory-orders queue.
+      await waitFor('the factory order', async () =>
+        [...system.simulator!.jobs.values()].find((job) => job.body.MessageAttributeProductId === sku),
+      );
+    });
+
+    it('200 concurrent checkouts of 1 against stock 50: exactly 50 succeed, stock 0, one replenishment', async () => {
+      const sku = await createProduct({ stock: 50, reorderPoint: 5 });
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => buy(sku, 1, {}, `crowd-${i}`)));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(50);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(150);
+      const remaining = results.filter((r) => r.status === 201).map((r) => r.body.remaining as number);
+      expect(Math.min(...remaining)).toBe(0);
+      expect(new Set(remaining).size).toBe(50); // every sale saw its own decrement
+      expect((await system.api(`/products/${sku}`)).body.stock).toBe(0);
+      expect(await countOrders(sku)).toBe(50);
+      expect(await replenishments(sku)).toHaveLength(1);
+    });
+
+    it('Idempotency-Key: the same key and body replays the first answer and places no second order', async () => {
+      const sku = await createProduct({ stock: 20 });
+      const headers = { 'Idempotency-Key': `key-${sku}` };
+      const first = await buy(sku, 2, headers);
+      const second = await buy(sku, 2, headers);
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(second.body).toEqual(first.body);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(await countOrders(sku)).toBe(1);
+      expect((await system.api(`/products/${sku}`)).body.stock).toBe(18);
+    });
+
+    it('Idempotency-Key: the same key with another body is 422 idempotency_key_reused and changes nothing', async () => {
+      const sku = await createProduct({ stock: 20 });
+      const headers = { 'Idempotency-Key': `reuse-${sku}` };
+      expect((await buy(sku, 2, headers)).status).toBe(201);
+      const reused = await buy(sku, 3, headers);
+      expect(reused.status).toBe(422);
+      expect(reused.body.error.code).toBe('idempotency_key_reused');
+      expect(await countOrders(sku)).toBe(1);
+      expect((await system.api(`/products/${sku}`)).body.stock).toBe(18);
+    });
+
+    it('Idempotency-Key: a rejected attempt is not remembered, so the key may be retried', async () => {
+      const sku = await createProduct({ stock: 1, reorderPoint: 0 });
+      const headers = { 'Idempotency-Key': `retry-${sku}` };
+      expect((await buy(sku, 2, headers)).status).toBe(409);
+      await system.api(`/products/${sku}`, {
+        method: 'PUT',
+        json: productBody({ stock: 10, reorderPoint: 0 }),
+        admin: true,
+      });
+      const retried = await buy(sku, 2, headers);
+      expect(retried.status).toBe(201);
+      expect(retried.body.remaining).toBe(8);
+    });
+
+    it('Idempotency-Key: concurrent requests with one key place one order', async () => {
+      const sku = await createProduct({ stock: 20 });
+      const headers = { 'Idempotency-Key': `race-${sku}` };
+      const results = await Promise.all(Array.from({ length: 10 }, () => buy(sku, 1, headers)));
+      expect(results.every((r) => r.status === 201)).toBe(true);
+      expect(new Set(results.map((r) => r.body.order.id)).size).toBe(1);
+      expect(await countOrders(sku)).toBe(1);
+    });
   });
 });

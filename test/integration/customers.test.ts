@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
-describe('customers', () => {
+describe.each(ENGINES)('customers on %s', (engine) => {
   let system: TestSystem;
   let sku: string;
 
   beforeAll(async () => {
-    system = await startTestSystem();
+    system = await startTestSystem({}, engine);
     sku = uniqueSku('CU');
     // Plenty of stock and no reorder point: these tests are about counting, not replenishing.
     const put = await system.api(`/products/${sku}`, {

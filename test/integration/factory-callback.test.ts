@@ -1,14 +1,14 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FactoryJob } from '../../src/factory-simulator/simulator.ts';
-import { productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
-describe('factory callback', () => {
+describe.each(ENGINES)('factory callback on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {
     // The simulator never finishes on its own here: each test delivers the callback itself.
-    system = await startTestSystem({ FACTORY_STAGE_MS: '600000' });
+    system = await startTestSystem({ FACTORY_STAGE_MS: '600000' }, engine);
   });
   afterAll(async () => system?.destroy());
 

@@ -1,9 +1,17 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMail } from '../../src/platform/local/mail-sink.ts';
-import { callApi, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import {
+  callApi,
+  ENGINES,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
-describe('ads notifications', () => {
+describe.each(ENGINES)('ads notifications on %s', (engine) => {
   let system: TestSystem;
   let sku: string;
   let replenishmentId: string;
@@ -33,7 +41,7 @@ describe('ads notifications', () => {
   };
 
   beforeAll(async () => {
-    system = await startTestSystem();
+    system = await startTestSystem({}, engine);
     sku = uniqueSku('AD');
     await system.api(`/products/${sku}`, {
       method: 'PUT',

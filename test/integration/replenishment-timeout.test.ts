@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FactoryJob } from '../../src/factory-simulator/simulator.ts';
-import { productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
-describe('replenishment timeout', () => {
+describe.each(ENGINES)('replenishment timeout on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {
     // The factory never finishes by itself; an order unanswered for 2 s is re-requested.
-    system = await startTestSystem({
-      FACTORY_STAGE_MS: '600000',
-      REPLENISHMENT_TIMEOUT_S: '2',
-      SCHEDULE_INTERVAL_S: '1',
-    });
+    system = await startTestSystem(
+      {
+        FACTORY_STAGE_MS: '600000',
+        REPLENISHMENT_TIMEOUT_S: '2',
+        SCHEDULE_INTERVAL_S: '1',
+      },
+      engine,
+    );
   });
   afterAll(async () => system?.destroy());
 
