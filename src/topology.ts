@@ -137,6 +137,16 @@ export const topology: Topology = {
       concurrency: 1,
     },
     {
+      name: 'marketing-promotions',
+      purpose: 'customers promoted to VIP; its consumer POSTs each to MARKETING_WEBHOOK_URL, once',
+      events: ['customer.promoted'],
+      consumer: { service: 'customers', handler: 'forwardPromotion' },
+      visibilityTimeoutS: 5,
+      maxReceiveCount: 3,
+      batchSize: 10,
+      concurrency: 1,
+    },
+    {
       name: 'customer-purchases',
       purpose: 'placed orders; its consumer adds each order once to the customer and promotes to VIP',
       events: ['order.placed'],

@@ -25,6 +25,8 @@ const Env = z.object({
   VIP_THRESHOLD: PositiveInt.default(100),
   QUEUE_VISIBILITY_TIMEOUT_S: PositiveInt.max(43200).optional(),
   QUEUE_MAX_RECEIVE_COUNT: PositiveInt.max(1000).optional(),
+  /** The external marketing system told about each new VIP; unset: nobody is told. */
+  MARKETING_WEBHOOK_URL: z.url().optional(),
   REPLENISHMENT_TIMEOUT_S: PositiveInt.default(300),
   /** Overrides every scheduled job's interval from the topology (tests use 1). */
   SCHEDULE_INTERVAL_S: PositiveInt.optional(),
@@ -63,6 +65,7 @@ export interface LocalConfig {
   readonly queueVisibilityTimeoutS: number | undefined;
   readonly queueMaxReceiveCount: number | undefined;
   readonly replenishmentTimeoutS: number;
+  readonly marketingWebhookUrl: string | undefined;
   readonly scheduleIntervalS: number | undefined;
   readonly sqsPort: number;
   readonly mailPort: number;
@@ -118,6 +121,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     queueVisibilityTimeoutS: e.QUEUE_VISIBILITY_TIMEOUT_S,
     queueMaxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
     replenishmentTimeoutS: e.REPLENISHMENT_TIMEOUT_S,
+    marketingWebhookUrl: e.MARKETING_WEBHOOK_URL,
     scheduleIntervalS: e.SCHEDULE_INTERVAL_S,
     sqsPort: e.SQS_PORT,
     mailPort: e.MAIL_PORT,

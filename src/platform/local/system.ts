@@ -272,6 +272,7 @@ function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
       logger: w.logger.child({ svc: 'customers' }),
       outboxSignal: w.customersRelay.signal,
       vipThreshold: w.config.vipThreshold,
+      marketingWebhookUrl: w.config.marketingWebhookUrl,
     }),
     ops: createOpsService({
       logger: w.logger.child({ svc: 'ops' }),

@@ -41,4 +41,14 @@ export const customersMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '2026-11-25-03-create-promotion-deliveries': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('promotion_deliveries')
+        .addColumn('customer_id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'uuid', (c) => c.notNull())
+        .addColumn('delivered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
 };

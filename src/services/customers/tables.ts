@@ -9,6 +9,7 @@ export interface CustomersTables {
   customers: CustomersTable;
   processed_orders: ProcessedOrdersTable;
   outbox: OutboxTable;
+  promotion_deliveries: PromotionDeliveriesTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -29,6 +30,13 @@ export interface ProcessedOrdersTable {
   customer_id: string;
   quantity: number;
   processed_at: Timestamp;
+}
+
+/** One row per promotion the marketing webhook acknowledged; a customer is promoted once. */
+export interface PromotionDeliveriesTable {
+  customer_id: string;
+  event_id: string;
+  delivered_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
