@@ -17,6 +17,11 @@ export interface OutboxDatabase {
   outbox: OutboxTable;
 }
 
+/** A new event envelope: a fresh id, the time now. */
+export function outboxEnvelope<T extends EventType>(type: T, data: EventData<T>, correlationId: string): EventEnvelope {
+  return { id: randomUUID(), type, occurredAt: new Date().toISOString(), correlationId, data };
+}
+
 /**
  * Writes an event to the outbox inside the caller's transaction: it is published if and only if
  * that transaction commits.
@@ -28,7 +33,7 @@ export async function appendToOutbox<T extends EventType>(
   data: EventData<T>,
   correlationId: string,
 ): Promise<EventEnvelope> {
-  const envelope: EventEnvelope = { id: randomUUID(), type, occurredAt: new Date().toISOString(), correlationId, data };
+  const envelope = outboxEnvelope(type, data, correlationId);
   await (trx as unknown as Kysely<OutboxDatabase>)
     .insertInto('outbox')
     .values({ id: envelope.id, type, payload: JSON.stringify(envelope) })

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -9,15 +10,36 @@ export interface QueueEmulator {
 }
 
 /**
- * Starts fauxqs, an SNS/SQS emulator, in this process. Its state (queues, subscriptions, messages,
- * in-flight deadlines) is written through to SQLite under `dataDir`, so messages survive a restart,
- * even after SIGKILL.
+ * Starts fauxqs, an SNS/SQS emulator, on a worker thread of this process. Its state (queues,
+ * subscriptions, messages, in-flight deadlines) is written through to SQLite under `dataDir`, so
+ * messages survive a restart, even after SIGKILL.
  */
 export async function startQueueEmulator(options: { port: number; dataDir: string }): Promise<QueueEmulator> {
   await mkdir(options.dataDir, { recursive: true });
-  const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({ port: options.port, dataDir: options.dataDir, logger: false });
-  return { endpoint: server.address, stop: () => server.stop() };
+  const worker = new Worker(new URL('./queue-emulator-worker.ts', import.meta.url), {
+    workerData: { port: options.port, dataDir: options.dataDir },
+  });
+  const next = (type: string) =>
+    new Promise<{ address?: string }>((resolve, reject) => {
+      const onMessage = (message: { type: string; address?: string }) => {
+        if (message.type !== type) return;
+        worker.off('error', reject);
+        worker.off('message', onMessage);
+        resolve(message);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  const { address } = await next('ready');
+  return {
+    endpoint: address!,
+    stop: async () => {
+      const stopped = next('stopped');
+      worker.postMessage({ type: 'stop' });
+      await stopped;
+      await worker.terminate();
+    },
+  };
 }
 
 export interface AwsClients {

@@ -25,11 +25,11 @@ export function recordPurchaseWhenOrderPlaced(deps: RecordPurchaseDeps) {
     const event = parseEvent('order.placed', record.body);
     const { orderId, customerId, quantity } = event.data;
     const log = deps.logger.child({ correlationId: event.correlationId, orderId, customerId });
-    const outcome = await deps.db
-      .transaction()
-      .execute((trx) =>
-        recordPurchase(trx, { orderId, customerId, quantity, correlationId: event.correlationId }, deps.vipThreshold),
-      );
+    const outcome = await recordPurchase(
+      deps.db,
+      { orderId, customerId, quantity, correlationId: event.correlationId },
+      deps.vipThreshold,
+    );
     if (!outcome.counted) {
       log.info('order already counted; skipping redelivery');
       return;

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { AppError } from '../../contract/errors.ts';
 import type { CheckoutRequest, Order } from '../../contract/http.ts';
 import { openReplenishmentIfNone } from '../../databases/inventory/replenishments.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
-import { appendToOutbox } from '../../platform/outbox.ts';
+import { outboxEnvelope } from '../../platform/outbox.ts';
 import { IdempotencyKeyReusedError, OutOfStockError, ProductNotFoundError } from './errors.ts';
 import { toReplenishment } from './products.repository.ts';
 
@@ -14,147 +15,177 @@ export interface CheckoutAnswer {
   readonly replayed: boolean;
 }
 
-export interface CheckoutOptions {
+export interface CheckoutItem {
+  readonly request: CheckoutRequest;
   readonly idempotencyKey?: string | undefined;
   readonly correlationId: string;
 }
 
-/** Signals, inside the transaction, that stock was short: the transaction rolls back, nothing is written. */
-class StockShort extends Error {}
+/** Each item's outcome: its answer, or the contract error it gets (404, 409, 422). */
+export type CheckoutOutcome = { readonly answer: CheckoutAnswer } | { readonly error: AppError };
+
+/** What place_order() answers; the columns it does not need for an outcome are null. */
+interface PlaceOrderRow {
+  outcome: 'placed' | 'replay' | 'short' | 'key_race';
+  stock: number | null;
+  reorder_point: number | null;
+  reorder_quantity: number | null;
+  factory_id: string | null;
+  earlier_hash: string | null;
+  earlier_status: number | null;
+  earlier_response: unknown;
+}
+
 /** A concurrent request with the same Idempotency-Key committed first; retry to replay its answer. */
 class KeyRace extends Error {}
 
 /**
- * Places an order: one transaction holding the conditional decrement (never select-then-update),
- * the order row, `order.placed` (and `replenishment.requested` when stock reaches the reorder point)
- * in the outbox, and the Idempotency-Key record. Either all of it commits or none of it does.
- *
- * Throws ProductNotFoundError, OutOfStockError (after opening a replenishment if none is open) or
- * IdempotencyKeyReusedError. Rejected attempts store nothing under the key, so they may be retried.
+ * Places one order. See {@link placeOrders}; this also retries the rare race where a concurrent
+ * request with the same Idempotency-Key commits first (PostgreSQL only), so it replays that answer.
+ * Throws ProductNotFoundError, OutOfStockError or IdempotencyKeyReusedError.
  */
-export async function checkout(
-  db: Kysely<InventoryTables>,
-  request: CheckoutRequest,
-  options: CheckoutOptions,
-): Promise<CheckoutAnswer> {
-  const requestHash = hashRequest(request);
+export async function checkout(db: Kysely<InventoryTables>, item: CheckoutItem): Promise<CheckoutAnswer> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await placeOrder(db, request, requestHash, options);
+      const [outcome] = await placeOrders(db, [item]);
+      if ('error' in outcome!) throw outcome.error;
+      return outcome!.answer;
     } catch (error) {
       if (error instanceof KeyRace && attempt < 3) continue;
-      if (error instanceof StockShort) return rejectShortStock(db, request, options.correlationId);
       throw error;
     }
   }
 }
 
-async function placeOrder(
+/**
+ * Places orders, all in ONE transaction (group commit: concurrent checkouts share its cost, each still
+ * gets its own answer). Per item: the conditional decrement (never select-then-update), the order row,
+ * `order.placed` (and `replenishment.requested` when stock reaches the reorder point) in the outbox and
+ * the Idempotency-Key record. An item with too little stock writes nothing of its own but opens a
+ * replenishment if none is open, and gets out_of_stock. Rejected items store nothing under their key.
+ * Everything commits together or nothing does; an unexpected database error rejects the whole call.
+ */
+export async function placeOrders(
   db: Kysely<InventoryTables>,
-  request: CheckoutRequest,
-  requestHash: string,
-  options: CheckoutOptions,
-): Promise<CheckoutAnswer> {
-  const { idempotencyKey: key, correlationId } = options;
+  items: readonly CheckoutItem[],
+): Promise<CheckoutOutcome[]> {
+  const prepared = items.map(prepare);
   return db.transaction().execute(async (trx) => {
-    if (key !== undefined) {
-      const earlier = await trx
-        .selectFrom('idempotency_keys')
-        .select(['request_hash', 'status_code', 'response'])
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (earlier) {
-        if (earlier.request_hash !== requestHash) throw new IdempotencyKeyReusedError();
-        return { status: earlier.status_code, body: earlier.response as CheckoutAnswer['body'], replayed: true };
-      }
-    }
-
-    const product = await trx
-      .updateTable('products')
-      .set((eb) => ({ stock: eb('stock', '-', request.quantity) }))
-      .where('sku', '=', request.sku)
-      .where('stock', '>=', request.quantity)
-      .returning(['stock', 'reorder_point', 'reorder_quantity', 'factory_id'])
-      .executeTakeFirst();
-    if (!product) throw new StockShort();
-
-    const order: Order = {
-      id: randomUUID(),
-      sku: request.sku,
-      quantity: request.quantity,
-      customerId: request.customerId,
-      createdAt: new Date().toISOString(),
-    };
-    await trx
-      .insertInto('orders')
-      .values({
-        id: order.id,
-        sku: order.sku,
-        quantity: order.quantity,
-        customer_id: order.customerId,
-        correlation_id: correlationId,
-        created_at: order.createdAt,
-      })
-      .execute();
-    await appendToOutbox(
-      trx,
-      'order.placed',
-      {
-        orderId: order.id,
-        sku: order.sku,
-        quantity: order.quantity,
-        customerId: order.customerId,
-        remaining: product.stock,
-        createdAt: order.createdAt,
-      },
-      correlationId,
-    );
-    if (product.stock <= product.reorder_point) {
-      await openReplenishmentIfNone(trx, {
-        sku: request.sku,
-        quantity: product.reorder_quantity,
-        factoryId: product.factory_id,
-        stock: product.stock,
-        correlationId,
-      });
-    }
-
-    const answer: CheckoutAnswer = { status: 201, body: { order, remaining: product.stock }, replayed: false };
-    if (key !== undefined) {
-      const stored = await trx
-        .insertInto('idempotency_keys')
-        .values({ key, request_hash: requestHash, status_code: answer.status, response: JSON.stringify(answer.body) })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .returning('key')
-        .executeTakeFirst();
-      if (!stored) throw new KeyRace();
-    }
-    return answer;
+    // One round trip for the whole batch: place_orders() runs place_order() for each item, in order.
+    const { rows } = await sql<PlaceOrderRow & { idx: number }>`select * from place_orders(${JSON.stringify(
+      prepared.map((p) => p.args),
+    )}::jsonb) order by idx`.execute(trx);
+    const outcomes: CheckoutOutcome[] = [];
+    for (const row of rows) outcomes.push(await settle(trx, prepared[row.idx]!, row));
+    return outcomes;
   });
 }
 
-/** Too little stock: open a replenishment if none is open (committed on its own), then answer 409. */
+interface PreparedItem {
+  readonly item: CheckoutItem;
+  readonly order: Order;
+  readonly requestHash: string;
+  /** place_order()'s arguments, as place_orders() reads them from JSON. */
+  readonly args: Record<string, unknown>;
+}
+
+function prepare(item: CheckoutItem): PreparedItem {
+  const { request, idempotencyKey: key, correlationId } = item;
+  const requestHash = key === undefined ? '' : hashRequest(request);
+  const order: Order = {
+    id: randomUUID(),
+    sku: request.sku,
+    quantity: request.quantity,
+    customerId: request.customerId,
+    createdAt: new Date().toISOString(),
+  };
+  // `remaining` is only known inside the database; place_order() fills it in from the new stock.
+  const event = outboxEnvelope(
+    'order.placed',
+    {
+      orderId: order.id,
+      sku: order.sku,
+      quantity: order.quantity,
+      customerId: order.customerId,
+      remaining: 0,
+      createdAt: order.createdAt,
+    },
+    correlationId,
+  );
+  const args = {
+    sku: request.sku,
+    quantity: request.quantity,
+    orderId: order.id,
+    customerId: order.customerId,
+    correlationId,
+    createdAt: order.createdAt,
+    eventId: event.id,
+    event,
+    key: key ?? null,
+    requestHash,
+    response: { order, remaining: 0 },
+  };
+  return { item, order, requestHash, args };
+}
+
+/**
+ * Turns place_order()'s answer into the item's outcome, inside the same transaction: opens a
+ * replenishment when the sale reached the reorder point, or when stock was short.
+ */
+async function settle(
+  trx: Transaction<InventoryTables>,
+  prepared: PreparedItem,
+  placed: PlaceOrderRow,
+): Promise<CheckoutOutcome> {
+  const { item, order, requestHash } = prepared;
+  const { request, correlationId } = item;
+  switch (placed.outcome) {
+    case 'replay':
+      if (placed.earlier_hash !== requestHash) return { error: new IdempotencyKeyReusedError() };
+      return {
+        answer: {
+          status: placed.earlier_status!,
+          body: placed.earlier_response as CheckoutAnswer['body'],
+          replayed: true,
+        },
+      };
+    case 'short':
+      return { error: await rejectShortStock(trx, request, correlationId) };
+    case 'key_race':
+      throw new KeyRace();
+  }
+  if (placed.stock! <= placed.reorder_point!) {
+    await openReplenishmentIfNone(trx, {
+      sku: request.sku,
+      quantity: placed.reorder_quantity!,
+      factoryId: placed.factory_id!,
+      stock: placed.stock!,
+      correlationId,
+    });
+  }
+  return { answer: { status: 201, body: { order, remaining: placed.stock! }, replayed: false } };
+}
+
+/** Too little stock: open a replenishment if none is open (in this transaction) and say what is available. */
 async function rejectShortStock(
-  db: Kysely<InventoryTables>,
+  trx: Transaction<InventoryTables>,
   request: CheckoutRequest,
   correlationId: string,
-): Promise<never> {
-  const product = await db
+): Promise<AppError> {
+  const product = await trx
     .selectFrom('products')
     .select(['stock', 'reorder_quantity', 'factory_id'])
     .where('sku', '=', request.sku)
     .executeTakeFirst();
-  if (!product) throw new ProductNotFoundError(request.sku);
-  const { replenishment } = await db.transaction().execute((trx) =>
-    openReplenishmentIfNone(trx, {
-      sku: request.sku,
-      quantity: product.reorder_quantity,
-      factoryId: product.factory_id,
-      stock: product.stock,
-      correlationId,
-    }),
-  );
-  throw new OutOfStockError(request.sku, request.quantity, product.stock, toReplenishment(replenishment));
+  if (!product) return new ProductNotFoundError(request.sku);
+  const { replenishment } = await openReplenishmentIfNone(trx, {
+    sku: request.sku,
+    quantity: product.reorder_quantity,
+    factoryId: product.factory_id,
+    stock: product.stock,
+    correlationId,
+  });
+  return new OutOfStockError(request.sku, request.quantity, product.stock, toReplenishment(replenishment));
 }
 
 /** Canonical hash of the fields that define "the same request". */

@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
+import type { InventoryTables } from '../src/databases/inventory/tables.ts';
+import { openDatabase } from '../src/platform/db/database.ts';
+import { type CustomersTables, customersMigrations } from '../src/services/customers/index.ts';
+import { type LoadResult, load, percentile } from './lib/load.ts';
+import { BENCH_ADMIN_TOKEN, startSystemProcess } from './lib/system-process.ts';
+
+export interface FlashSaleOptions {
+  readonly checkouts: number;
+  readonly connections: number;
+  /** Connections reading GET /products meanwhile. */
+  readonly readConnections: number;
+  readonly skus: number;
+  /** Per sku: starting stock, reorder point and reorder quantity (stock runs out and is replenished). */
+  readonly stock: number;
+  readonly reorderPoint: number;
+  readonly reorderQuantity: number;
+  readonly customers: number;
+  readonly factoryStageMs: number;
+  /** Bound on waiting for queues to drain after the load. */
+  readonly drainTimeoutS: number;
+}
+
+export interface Invariant {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface FlashSaleResult {
+  options: FlashSaleOptions;
+  checkout: LoadResult;
+  reads: LoadResult;
+  confirmed: number;
+  confirmedPerSecond: number;
+  eventLagMs: { p50: number; p99: number; max: number };
+  stockOutToFactoryOrderMs: { p50: number; max: number; count: number };
+  replenishments: number;
+  peakRssMb: number;
+  invariants: Invariant[];
+}
+
+export const smallFlashSale: FlashSaleOptions = {
+  checkouts: 300,
+  connections: 16,
+  readConnections: 2,
+  skus: 1,
+  stock: 100,
+  reorderPoint: 10,
+  reorderQuantity: 100,
+  customers: 30,
+  factoryStageMs: 20,
+  drainTimeoutS: 60,
+};
+
+/**
+ * The flash sale: one product (or several), a crowd of checkouts of 1 with unique Idempotency-Keys,
+ * concurrent GET /products, stock running out and being replenished by a fast factory during the run.
+ * Afterwards, with the system stopped, its databases are opened and the invariants checked.
+ */
+export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSaleResult> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-'));
+  const system = await startSystemProcess({
+    DATA_DIR: dataDir,
+    FACTORY_STAGE_MS: String(options.factoryStageMs),
+    QUEUE_VISIBILITY_TIMEOUT_S: '5',
+  });
+  try {
+    const skus = Array.from({ length: options.skus }, (_, i) => `FLASH-${i}`);
+    for (const sku of skus) {
+      const res = await fetch(`${system.url}/products/${sku}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+        body: JSON.stringify({
+          name: `Flash ${sku}`,
+          price: 2.5,
+          stock: options.stock,
+          reorderPoint: options.reorderPoint,
+          reorderQuantity: options.reorderQuantity,
+          factoryId: 'factory-1',
+        }),
+      });
+      if (res.status !== 201) throw new Error(`could not create ${sku}: ${res.status}`);
+    }
+
+    let n = 0;
+    const readsDone = new AbortController();
+    const readsRun = load({
+      url: system.url,
+      connections: options.readConnections,
+      durationS: 600,
+      signal: readsDone.signal,
+      request: { method: 'GET', path: '/products' },
+    });
+    const checkout = await load({
+      url: system.url,
+      connections: options.connections,
+      amount: options.checkouts,
+      request: {
+        method: 'POST',
+        path: '/checkout',
+        headers: { 'content-type': 'application/json' },
+        perRequestHeaders: () => ({ 'idempotency-key': randomUUID() }),
+        body: () => {
+          n += 1;
+          return JSON.stringify({
+            sku: skus[n % skus.length],
+            quantity: 1,
+            customerId: `customer-${n % options.customers}`,
+          });
+        },
+      },
+    });
+    readsDone.abort();
+    const reads = await readsRun;
+    await waitForDrain(system.url, options.drainTimeoutS);
+    const peakRssMb = await system.peakRssMb();
+    await system.stop();
+    const checked = await checkInvariants(dataDir, options, checkout);
+    return {
+      options,
+      checkout,
+      reads,
+      confirmed: checkout.statuses['201'] ?? 0,
+      confirmedPerSecond: (checkout.statuses['201'] ?? 0) / checkout.seconds,
+      peakRssMb,
+      ...checked,
+    };
+  } finally {
+    await system.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Waits (bounded) until every queue and DLQ is empty and nothing is in flight. */
+async function waitForDrain(url: string, timeoutS: number): Promise<void> {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const res = await fetch(`${url}/ops/queues`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+    const { queues } = (await res.json()) as { queues: { messages: number; inFlight: number }[] };
+    if (queues.every((q) => q.messages === 0 && q.inFlight === 0)) {
+      // One more sweep interval so the outbox relay has published what the last consumers wrote.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return;
+    }
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function checkInvariants(dataDir: string, options: FlashSaleOptions, checkout: LoadResult) {
+  const inventory = await openDatabase<InventoryTables>({
+    dataDir: path.join(dataDir, 'inventory'),
+    migrations: inventoryMigrations,
+  });
+  const customers = await openDatabase<CustomersTables>({
+    dataDir: path.join(dataDir, 'customers'),
+    migrations: customersMigrations,
+  });
+  try {
+    const orders = await inventory.db
+      .selectFrom('orders')
+      .select(['id', 'sku', 'quantity', 'created_at'])
+      .where('sku', 'like', 'FLASH-%')
+      .execute();
+    const products = await inventory.db
+      .selectFrom('products')
+      .select(['sku', 'stock'])
+      .where('sku', 'like', 'FLASH-%')
+      .execute();
+    const replenishments = await inventory.db
+      .selectFrom('replenishments')
+      .selectAll()
+      .where('sku', 'like', 'FLASH-%')
+      .orderBy('sku')
+      .orderBy('requested_at')
+      .execute();
+    const unpublished = await inventory.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('published_at', 'is', null)
+      .execute();
+    const processed = await customers.db
+      .selectFrom('processed_orders')
+      .select(['order_id', 'quantity', 'processed_at'])
+      .execute();
+    const customerRows = await customers.db.selectFrom('customers').select(['purchased_quantity']).execute();
+
+    const confirmed = checkout.statuses['201'] ?? 0;
+    const orderedQuantity = orders.reduce((sum, o) => sum + o.quantity, 0);
+    const delivered = replenishments
+      .filter((r) => r.status === 'completed')
+      .reduce((sum, r) => sum + (r.produced_quantity ?? 0), 0);
+    const finalStock = products.reduce((sum, p) => sum + p.stock, 0);
+    const consumed = options.stock * options.skus + delivered - finalStock;
+    const customerTotal = customerRows.reduce((sum, c) => sum + c.purchased_quantity, 0);
+
+    // Two replenishments of one sku must never be open at once.
+    let overlaps = 0;
+    for (let i = 1; i < replenishments.length; i++) {
+      const [prev, next] = [replenishments[i - 1]!, replenishments[i]!];
+      if (prev.sku !== next.sku) continue;
+      if (!prev.completed_at || new Date(next.requested_at) < new Date(prev.completed_at)) overlaps += 1;
+    }
+    const stillOpen = replenishments.filter((r) => r.status === 'requested' || r.status === 'ordered').length;
+
+    const invariants: Invariant[] = [
+      {
+        name: 'every confirmed (201) checkout is an order row',
+        ok: confirmed === orders.length,
+        detail: `${confirmed} confirmed, ${orders.length} orders`,
+      },
+      {
+        name: 'confirmed orders = stock consumed',
+        ok: orderedQuantity === consumed,
+        detail: `ordered ${orderedQuantity}, consumed ${consumed} (start ${options.stock * options.skus} + delivered ${delivered} − final ${finalStock})`,
+      },
+      { name: 'stock never negative', ok: products.every((p) => p.stock >= 0), detail: `final stock ${finalStock}` },
+      {
+        name: 'exactly one replenishment per stock-out',
+        ok: overlaps === 0 && stillOpen <= options.skus,
+        detail: `${replenishments.length} replenishments, ${overlaps} overlapping, ${stillOpen} still open`,
+      },
+      {
+        name: "customers' totals = confirmed quantities",
+        ok: customerTotal === orderedQuantity && processed.length === orders.length,
+        detail: `customers ${customerTotal} in ${processed.length} orders, confirmed ${orderedQuantity} in ${orders.length}`,
+      },
+      {
+        name: 'no event left behind in the outbox',
+        ok: unpublished.length === 0,
+        detail: `${unpublished.length} unpublished`,
+      },
+      {
+        name: 'no 5xx and no transport errors',
+        ok: !Object.keys(checkout.statuses).some((s) => s.startsWith('5')) && checkout.errors === 0,
+        detail: JSON.stringify(checkout.statuses),
+      },
+    ];
+
+    const createdAt = new Map(orders.map((o) => [o.id, new Date(o.created_at).getTime()]));
+    const lags = processed
+      .map((p) => new Date(p.processed_at).getTime() - (createdAt.get(p.order_id) ?? Number.NaN))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const orderLatencies = replenishments
+      .filter((r) => r.ordered_at)
+      .map((r) => new Date(r.ordered_at!).getTime() - new Date(r.requested_at).getTime())
+      .sort((a, b) => a - b);
+    return {
+      invariants,
+      replenishments: replenishments.length,
+      eventLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? 0 },
+      stockOutToFactoryOrderMs: {
+        p50: percentile(orderLatencies, 50),
+        max: orderLatencies.at(-1) ?? 0,
+        count: orderLatencies.length,
+      },
+    };
+  } finally {
+    await inventory.close();
+    await customers.close();
+  }
+}
+
+/** Short fixed-duration checkout runs on one system: the scaling curve. */
+export async function runScaling(connectionsList: readonly number[], skuCounts: readonly number[], seconds: number) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-scale-'));
+  const system = await startSystemProcess({ DATA_DIR: dataDir, FACTORY_STAGE_MS: '20' });
+  try {
+    const maxSkus = Math.max(...skuCounts);
+    for (let i = 0; i < maxSkus; i++) {
+      await fetch(`${system.url}/products/SCALE-${i}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+        body: JSON.stringify({
+          name: 'scale',
+          price: 1,
+          stock: 100_000_000,
+          reorderPoint: 0,
+          reorderQuantity: 1,
+          factoryId: 'f',
+        }),
+      });
+    }
+    const run = async (connections: number, skus: number) => {
+      let n = 0;
+      const result = await load({
+        url: system.url,
+        connections,
+        durationS: seconds,
+        request: {
+          method: 'POST',
+          path: '/checkout',
+          headers: { 'content-type': 'application/json' },
+          body: () =>
+            JSON.stringify({ sku: `SCALE-${n++ % skus}`, quantity: 1, customerId: `c-${randomUUID().slice(0, 4)}` }),
+        },
+      });
+      return { connections, skus, rps: result.rps, p99Ms: result.latencyMs.p99 };
+    };
+    const byConnections = [];
+    for (const connections of connectionsList) byConnections.push(await run(connections, 1));
+    const bySkus = [];
+    for (const skus of skuCounts) bySkus.push(await run(64, skus));
+    return { byConnections, bySkus };
+  } finally {
+    await system.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
