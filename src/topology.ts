@@ -4,7 +4,7 @@
  * every queue with its dead-letter queue, and the databases. Nothing here runs; it only declares.
  */
 
-export type ServiceName = 'sales' | 'warehouse' | 'notifications' | 'customers' | 'ops';
+export type ServiceName = 'sales' | 'warehouse' | 'notifications' | 'customers' | 'ops' | 'dashboard';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteDeclaration {
@@ -80,6 +80,9 @@ export const topology: Topology = {
       description: 'counts what each customer bought, once per order, and promotes to VIP; its own database',
     },
     ops: { description: 'health, metrics, queue and dead-letter operations' },
+    dashboard: {
+      description: 'the live dashboard, the architecture diagram and the API docs; reads, never writes',
+    },
   },
   databases: [
     { name: 'inventory', services: ['sales', 'warehouse'], urlVariable: 'DATABASE_URL' },
@@ -195,6 +198,30 @@ export const topology: Topology = {
       summary: 'move a DLQ back to its queue',
     },
     { method: 'DELETE', path: '/ops/dlq/:queue', service: 'ops', auth: 'admin', summary: 'purge a DLQ' },
+    { method: 'GET', path: '/', service: 'dashboard', auth: 'public', summary: 'the live dashboard (HTML)' },
+    {
+      method: 'GET',
+      path: '/dashboard/assets/:file',
+      service: 'dashboard',
+      auth: 'public',
+      summary: 'dashboard scripts, styles and the architecture diagram',
+    },
+    {
+      method: 'GET',
+      path: '/dashboard/events',
+      service: 'dashboard',
+      auth: 'public',
+      summary: 'live dashboard snapshots (Server-Sent Events)',
+    },
+    {
+      method: 'GET',
+      path: '/dashboard/snapshot',
+      service: 'dashboard',
+      auth: 'public',
+      summary: 'one dashboard snapshot',
+    },
+    { method: 'GET', path: '/openapi.json', service: 'dashboard', auth: 'public', summary: 'this API as OpenAPI 3.1' },
+    { method: 'GET', path: '/docs', service: 'dashboard', auth: 'public', summary: 'API documentation (HTML)' },
   ],
   schedules: [
     {

@@ -5,10 +5,13 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { buildOpenApiDocument } from '../../contract/openapi.ts';
 import { inventoryMigrations } from '../../databases/inventory/migrations.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { renderSvg } from '../../diagram/architecture.ts';
 import { FactorySimulator } from '../../factory-simulator/simulator.ts';
 import { type CustomersTables, createCustomersService, customersMigrations } from '../../services/customers/index.ts';
+import { createDashboardService } from '../../services/dashboard/index.ts';
 import {
   createNotificationsService,
   type NotificationsTables,
@@ -19,17 +22,21 @@ import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
 import { createSalesService } from '../../services/sales/index.ts';
 import { createWarehouseService } from '../../services/warehouse/index.ts';
 import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
-import { type Database, openDatabase } from '../db/database.ts';
+import { type Database, type DatabaseEngine, openDatabase } from '../db/database.ts';
 import { SystemMetrics } from '../metrics.ts';
 import { OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
 import type { LocalConfig } from './config.ts';
+import { createDashboardReadModel } from './dashboard-read-model.ts';
 import { createGateway } from './gateway.ts';
 import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
 import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
 import { type AwsClients, createAwsClients, type QueueEmulator, startQueueEmulator } from './queue-emulator.ts';
 import { QueuePoller } from './queue-poller.ts';
+
+/** Checkouts sharing one transaction at most (group commit on PGlite). */
+const CHECKOUT_BATCH_SIZE = 32;
 
 export interface RunningSystem {
   /** Base URL of the gateway. */
@@ -173,9 +180,11 @@ export async function startSystem(
     };
 
     const services = buildServices({
+      topology,
       config,
       logger,
       inventory: inventory.db,
+      inventoryEngine: inventory.engine,
       relay,
       customers: customers.db,
       customersRelay,
@@ -224,9 +233,11 @@ export async function startSystem(
 }
 
 interface ServiceWiring {
+  readonly topology: Topology;
   readonly config: LocalConfig;
   readonly logger: Logger;
   readonly inventory: Kysely<InventoryTables>;
+  readonly inventoryEngine: DatabaseEngine;
   readonly relay: OutboxRelay;
   readonly customers: Kysely<CustomersTables>;
   readonly customersRelay: OutboxRelay;
@@ -249,6 +260,8 @@ function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
       db: w.inventory,
       outboxSignal: w.relay.signal,
       logger: w.logger.child({ svc: 'sales' }),
+      // Group commit pays off on embedded PGlite's single connection; a PostgreSQL server runs checkouts in parallel.
+      checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
     }),
     warehouse: createWarehouseService({
       db: w.inventory,
@@ -273,6 +286,20 @@ function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
       outboxSignal: w.customersRelay.signal,
       vipThreshold: w.config.vipThreshold,
       marketingWebhookUrl: w.config.marketingWebhookUrl,
+    }),
+    dashboard: createDashboardService({
+      logger: w.logger.child({ svc: 'dashboard' }),
+      snapshot: createDashboardReadModel({
+        inventory: w.inventory,
+        customers: w.customers,
+        notifications: w.notifications,
+        queues: () => queueDepths(w.clients.sqs, w.queueRefs),
+        metrics: w.metrics,
+        factoryUrl: w.factoryUrl,
+        vipThreshold: w.config.vipThreshold,
+      }),
+      openApiDocument: buildOpenApiDocument(w.topology),
+      architectureSvg: renderSvg(w.topology),
     }),
     ops: createOpsService({
       logger: w.logger.child({ svc: 'ops' }),

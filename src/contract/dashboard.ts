@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { QueueDepthResponse } from './responses.ts';
+
+/**
+ * What the live dashboard shows, pushed once a second over Server-Sent Events. Public by design: no
+ * mail addresses, customer ids only as anonymized handles, order ids shortened.
+ */
+
+const Timestamp = z.string().meta({ format: 'date-time' });
+
+/** The factory's own report of an order, when it offers one (the simulator does; a real factory may not). */
+export const FactoryProgress = z.object({
+  stage: z.string().meta({ description: 'start, prepare, produce, pack or done' }),
+  stageIndex: z.number().int(),
+  stages: z.number().int(),
+  /** When the factory's callback was answered 2xx: the goods arrived at the warehouse. */
+  arrivedAt: Timestamp.nullable(),
+});
+export type FactoryProgress = z.infer<typeof FactoryProgress>;
+
+export const ReplenishmentProgress = z.object({
+  id: z.string(),
+  status: z.enum(['requested', 'ordered', 'completed', 'timed_out']),
+  quantity: z.number().int(),
+  requestedAt: Timestamp,
+  orderedAt: Timestamp.nullable(),
+  completedAt: Timestamp.nullable(),
+  factory: FactoryProgress.nullable(),
+});
+export type ReplenishmentProgress = z.infer<typeof ReplenishmentProgress>;
+
+export const DashboardProduct = z.object({
+  sku: z.string(),
+  name: z.string(),
+  price: z.number(),
+  stock: z.number().int(),
+  reorderPoint: z.number().int(),
+  reorderQuantity: z.number().int(),
+  /** The open replenishment, else the latest closed one (so its last steps stay visible). */
+  replenishment: ReplenishmentProgress.nullable(),
+});
+export type DashboardProduct = z.infer<typeof DashboardProduct>;
+
+export const DashboardSnapshot = z.object({
+  at: Timestamp,
+  products: z.array(DashboardProduct),
+  queues: z.array(QueueDepthResponse),
+  /** Newest first. */
+  orders: z.array(
+    z.object({
+      id: z.string().meta({ description: 'the first 8 characters of the order id' }),
+      sku: z.string(),
+      quantity: z.number().int(),
+      customer: z.string().meta({ description: 'anonymized customer handle' }),
+      createdAt: Timestamp,
+    }),
+  ),
+  /** The ad-manager mails, newest first, without addresses. */
+  mails: z.array(
+    z.object({ kind: z.enum(['pause_ads', 'resume_ads']), subject: z.string(), sku: z.string(), sentAt: Timestamp }),
+  ),
+  /** The biggest buyers. */
+  customers: z.array(
+    z.object({ customer: z.string(), tier: z.enum(['normal', 'vip']), purchasedQuantity: z.number().int() }),
+  ),
+  vipThreshold: z.number().int(),
+  /** Orders and units per second over the last `orders.length` seconds, oldest first, ending at `at`. */
+  throughput: z.object({ bucketS: z.number().int(), orders: z.array(z.number()), units: z.array(z.number()) }),
+  /** Counters since start, for the live counts on the architecture diagram's edges. */
+  flow: z.object({
+    checkouts: z.record(z.string(), z.number()),
+    published: z.record(z.string(), z.number()),
+    consumed: z.record(z.string(), z.object({ succeeded: z.number(), failed: z.number() })),
+  }),
+});
+export type DashboardSnapshot = z.infer<typeof DashboardSnapshot>;

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { streamSSE } from 'hono/streaming';
+import type { Logger } from 'pino';
+import type { DashboardSnapshot } from '../../contract/dashboard.ts';
+import { NotFoundError } from '../../contract/errors.ts';
+import { createServiceApp } from '../../platform/http/service-app.ts';
+import { LiveFeed } from './live-feed.ts';
+
+export interface DashboardDeps {
+  readonly logger: Logger;
+  /** The read model, built by the platform: the dashboard reads other services only through it. */
+  readonly snapshot: () => Promise<DashboardSnapshot>;
+  readonly openApiDocument: unknown;
+  /** The architecture diagram generated from the topology. */
+  readonly architectureSvg: string;
+  /** How often open dashboards get a snapshot; 1 s by default. */
+  readonly intervalMs?: number;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml; charset=utf-8',
+};
+
+// Everything the pages load comes from this origin; nothing inline, so a strict policy fits.
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+interface Asset {
+  readonly type: string;
+  readonly body: string;
+}
+
+/** The committed assets, read once at start: plain ES modules and CSS, no build step. */
+function loadAssets(architectureSvg: string): Map<string, Asset> {
+  const dir = new URL('./assets/', import.meta.url);
+  const assets = new Map<string, Asset>();
+  for (const name of ['index.html', 'docs.html', 'app.js', 'docs.js', 'style.css']) {
+    const extension = name.slice(name.lastIndexOf('.'));
+    assets.set(name, { type: TYPES[extension]!, body: readFileSync(new URL(name, dir), 'utf8') });
+  }
+  assets.set('architecture.svg', { type: TYPES['.svg']!, body: architectureSvg });
+  return assets;
+}
+
+/** `/` (the dashboard), its assets, the live feed (SSE), `/openapi.json` and `/docs`. */
+export function createDashboardApp(deps: DashboardDeps) {
+  const app = createServiceApp(deps.logger);
+  const assets = loadAssets(deps.architectureSvg);
+  const feed = new LiveFeed(deps.snapshot, deps.intervalMs ?? 1000, deps.logger);
+
+  const page = (name: string) => {
+    const asset = assets.get(name)!;
+    return new Response(asset.body, {
+      headers: {
+        'content-type': asset.type,
+        'content-security-policy': CONTENT_SECURITY_POLICY,
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      },
+    });
+  };
+  app.get('/', () => page('index.html'));
+  app.get('/docs', () => page('docs.html'));
+  app.get('/openapi.json', (c) => c.json(deps.openApiDocument));
+
+  app.get('/dashboard/assets/:file', (c) => {
+    const name = c.req.param('file');
+    // Only the names loaded above exist; the HTML pages are served at their own paths.
+    const asset = name.endsWith('.html') ? undefined : assets.get(name);
+    if (!asset) throw new NotFoundError('not_found', 'no such asset');
+    return c.body(asset.body, 200, {
+      'content-type': asset.type,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
+  });
+
+  app.get('/dashboard/snapshot', async (c) => c.json(await deps.snapshot()));
+
+  app.get('/dashboard/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
+      // A closed tab is noticed at once, not only at the next write: shutdown need not wait for it.
+      c.req.raw.signal.addEventListener('abort', () => stream.abort(), { once: true });
+      const unsubscribe = feed.subscribe((data) => {
+        stream.writeSSE({ event: 'snapshot', data }).catch(() => stream.abort());
+      });
+      try {
+        await closed;
+      } finally {
+        unsubscribe();
+      }
+    }),
+  );
+  return app;
+}

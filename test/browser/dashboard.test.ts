@@ -1,0 +1,171 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const artifacts = path.join(root, 'test-results');
+
+/** Debian's Chromium, installed by the project's own script; a missing browser fails loudly, never skips. */
+function ensureBrowser(): void {
+  const result = spawnSync('bash', [path.join(root, 'scripts/install-browser.sh')], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error(`the dashboard browser test needs ${CHROMIUM}; scripts/install-browser.sh could not install it`);
+  }
+}
+
+describe('dashboard in a browser', () => {
+  let system: TestSystem;
+  let context: BrowserContext;
+  let profile: string;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const sku = uniqueSku('WEB');
+
+  beforeAll(async () => {
+    ensureBrowser();
+    // Five 600 ms stages: long enough for the 1 s snapshots to catch the factory mid-production, even on a busy machine.
+    system = await startTestSystem({ FACTORY_STAGE_MS: '600' });
+    const put = await system.api(`/products/${sku}`, {
+      method: 'PUT',
+      json: productBody({ name: 'Browser Donut', stock: 8, reorderPoint: 2, reorderQuantity: 20 }),
+      admin: true,
+    });
+    expect(put.status).toBe(201);
+    profile = await mkdtemp(path.join(tmpdir(), 'donut-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  }, 180_000);
+
+  afterAll(async () => {
+    // The browser first: an open event stream would hold the gateway's shutdown.
+    await context?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    await system?.destroy();
+  });
+
+  it('follows a stock-out through replenishment, mails and restock', async () => {
+    await page.goto(system.url);
+    await expect.poll(() => page.locator('#connection').getAttribute('data-state')).toBe('live');
+    const card = page.locator(`article[data-sku="${sku}"]`);
+    await card.waitFor();
+    await expect.poll(() => card.locator('.stock-count').textContent()).toBe('8');
+
+    // Buy with the keyboard until the shop says sold out.
+    const quantity = card.getByLabel('Quantity');
+    const output = card.locator('output');
+    let soldOut = false;
+    for (let attempt = 0; attempt < 6 && !soldOut; attempt++) {
+      await quantity.fill('3');
+      await output.evaluate((o) => {
+        (o as unknown as { value: string }).value = '';
+      });
+      await quantity.press('Enter');
+      await expect.poll(() => output.textContent()).not.toBe('');
+      soldOut = ((await output.textContent()) ?? '').startsWith('Sold out');
+    }
+    expect(soldOut).toBe(true);
+
+    // The replenishment appears and moves through its steps; record every state the page shows.
+    const replenishment = card.locator('.replenishment');
+    await replenishment.waitFor({ state: 'visible' });
+    const seen: string[] = [];
+    const stepState = (step: string) => card.locator(`[data-step="${step}"]`).getAttribute('data-state');
+    await expect
+      .poll(
+        async () => {
+          // One read of all five steps, so a refresh between two reads cannot mix states.
+          const steps = await card
+            .locator('[data-step]')
+            .evaluateAll((items) =>
+              items.map((i) => [i.getAttribute('data-step'), i.getAttribute('data-state'), i.textContent] as const),
+            );
+          const current = steps.find(([, state]) => state === 'current');
+          const restocked = steps.find(([step]) => step === 'restocked')?.[1] === 'done';
+          const state = current?.[0] ?? (restocked ? 'restocked' : 'none');
+          const detail = (await card.locator('[data-step="production"] .detail').textContent()) ?? '';
+          const label = state === 'production' && detail ? `production ${detail}` : state;
+          if (seen.at(-1) !== label) seen.push(label);
+          return state;
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe('restocked');
+    // Opened first, restocked last, and the factory's stages were shown on the way.
+    expect(seen[0]).not.toBe('restocked');
+    expect(seen.some((s) => /^production \w+ [1-5]\/5$/.test(s))).toBe(true);
+    const order = ['requested', 'ordered', 'production', 'arrived', 'restocked'];
+    const ranks = seen.map((s) => order.indexOf(s.split(' ')[0]!));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    for (const step of order) expect(await stepState(step)).toBe('done');
+    expect(await replenishment.locator('[data-step="restocked"] .when').textContent()).toMatch(/^\+\d+(\.\d)? s$/);
+
+    // Stock restored: 2 left at the stock-out plus the 20 ordered.
+    await expect.poll(() => card.locator('.stock-count').textContent()).toBe('22');
+
+    // Both mails to the ad manager.
+    const mails = page.locator(`#mails li[data-sku="${sku}"]`);
+    await expect
+      .poll(() => mails.locator('[data-kind]').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))))
+      .toEqual(['resume_ads', 'pause_ads']);
+    expect(await page.locator(`#mails li[data-sku="${sku}"][data-kind="pause_ads"] .subject`).textContent()).toContain(
+      sku,
+    );
+
+    // The orders, the buyer and the live diagram counts.
+    expect(await page.locator('#orders tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#customers li').count()).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => page.locator('#diagram [data-live="consume:factory-orders"]').textContent())
+      .toMatch(/^[1-9]\d* done/);
+    await expect
+      .poll(() => page.locator('#diagram [data-live="http:sales"]').textContent())
+      .toMatch(/^[1-9]\d* orders?$/);
+
+    await mkdir(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('labels every control and answers a redrive with the admin token from the page', async () => {
+    for (const control of await page.locator('input, select').all()) {
+      const id = await control.getAttribute('id');
+      expect(await page.locator(`label[for="${id}"]`).count(), `label for #${id}`).toBe(1);
+    }
+    await page.getByRole('button', { name: 'Redrive dead letters of factory-orders' }).click();
+    await expect.poll(() => page.locator('#queue-status').textContent()).toContain('admin token first');
+    await page.getByLabel('Admin token').fill('test-admin-token');
+    await page.getByLabel('Admin token').press('Enter');
+    await page.getByRole('button', { name: 'Redrive dead letters of factory-orders' }).click();
+    await expect
+      .poll(() => page.locator('#queue-status').textContent())
+      .toBe('Moved 0 messages back to factory-orders.');
+    expect(await page.evaluate(() => sessionStorage.getItem('donut-admin-token'))).toBe('test-admin-token');
+  });
+
+  it('renders the API docs page from /openapi.json', async () => {
+    await page.goto(`${system.url}/docs`);
+    await expect.poll(() => page.locator('.operation').count()).toBeGreaterThan(10);
+    expect(await page.locator('#post-checkout h3').textContent()).toContain('/checkout');
+    expect(pageErrors).toEqual([]);
+  });
+});
