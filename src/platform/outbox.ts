@@ -51,6 +51,12 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /** Called for each event once the topic accepted it (metrics). */
   readonly onPublished?: (envelope: EventEnvelope) => void;
+  /**
+   * Claim each batch with `FOR UPDATE SKIP LOCKED` in a transaction held until the rows are marked, so
+   * relays running side by side (one per Lambda on AWS) do not publish the same rows. Off by default:
+   * the embedded system runs one relay per database.
+   */
+  readonly claimRows?: boolean;
 }
 
 /**
@@ -66,7 +72,7 @@ export class OutboxRelay {
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { sweepIntervalMs: 1000, batchSize: 100, onPublished: () => {}, ...options };
+    this.#options = { sweepIntervalMs: 1000, batchSize: 100, onPublished: () => {}, claimRows: false, ...options };
   }
 
   start(): void {
@@ -117,14 +123,19 @@ export class OutboxRelay {
   }
 
   async #publishBatch(): Promise<number> {
-    const { db, sns, topicArn, batchSize } = this.#options;
-    const rows = await db
+    const { db, claimRows } = this.#options;
+    return claimRows ? db.transaction().execute((trx) => this.#publishFrom(trx, true)) : this.#publishFrom(db, false);
+  }
+
+  async #publishFrom(db: Kysely<OutboxDatabase>, claim: boolean): Promise<number> {
+    const { sns, topicArn, batchSize } = this.#options;
+    const pending = db
       .selectFrom('outbox')
       .select(['seq', 'id', 'type', 'payload'])
       .where('published_at', 'is', null)
       .orderBy('seq')
-      .limit(batchSize)
-      .execute();
+      .limit(batchSize);
+    const rows = await (claim ? pending.forUpdate().skipLocked() : pending).execute();
     if (rows.length === 0) return 0;
     for (let i = 0; i < rows.length; i += 10) {
       const chunk = rows.slice(i, i + 10);

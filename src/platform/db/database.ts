@@ -22,15 +22,32 @@ export interface Database<T> {
 // NUMERIC and BIGINT arrive as strings from pg; the schema keeps money in NUMERIC and counts in INTEGER.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/**
+ * A Kysely over a PostgreSQL pool: DATABASE_URL locally, RDS (through RDS Proxy) on AWS. Connects lazily.
+ * `onIdleError` hears about pooled connections dropped while idle, which pg would otherwise raise as an
+ * uncaught error (a frozen Lambda's connections are closed by the proxy this way).
+ */
+export function postgresDatabase<T>(config: pg.PoolConfig, onIdleError?: (error: Error) => void): Kysely<T> {
+  const pool = new pg.Pool(config);
+  if (onIdleError) pool.on('error', onIdleError);
+  return new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Applies every pending migration, in name order; throws the first failure. Safe to run again. */
+export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return results.map((r) => r.migrationName);
+}
+
 /** Opens (and migrates) one service database: PGlite on disk by default, PostgreSQL when `url` is set. */
 export async function openDatabase<T>(options: DatabaseOptions): Promise<Database<T>> {
   let db: Kysely<T>;
   let engine: DatabaseEngine;
   if (options.url) {
     engine = 'postgres';
-    db = new Kysely<T>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: 10 }) }),
-    });
+    db = postgresDatabase<T>({ connectionString: options.url, max: 10 });
   } else {
     engine = 'pglite';
     await mkdir(options.dataDir, { recursive: true });
@@ -38,14 +55,11 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
     const pglite = await PGlite.create(options.dataDir);
     db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
   }
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => options.migrations },
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) {
+  try {
+    await migrateToLatest(db, options.migrations);
+  } catch (error) {
     await db.destroy();
-    throw error instanceof Error ? error : new Error(String(error));
+    throw error;
   }
   return {
     db,

@@ -1,42 +1,28 @@
 import path from 'node:path';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { buildOpenApiDocument } from '../../contract/openapi.ts';
 import { inventoryMigrations } from '../../databases/inventory/migrations.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
-import { renderSvg } from '../../diagram/architecture.ts';
 import { FactorySimulator } from '../../factory-simulator/simulator.ts';
-import { type CustomersTables, createCustomersService, customersMigrations } from '../../services/customers/index.ts';
-import { createDashboardService } from '../../services/dashboard/index.ts';
-import {
-  createNotificationsService,
-  type NotificationsTables,
-  notificationsMigrations,
-} from '../../services/notifications/index.ts';
-import { createOpsService } from '../../services/ops/index.ts';
+import { type CustomersTables, customersMigrations } from '../../services/customers/index.ts';
+import { type NotificationsTables, notificationsMigrations } from '../../services/notifications/index.ts';
 import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
-import { createSalesService } from '../../services/sales/index.ts';
-import { createWarehouseService } from '../../services/warehouse/index.ts';
 import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
-import { type Database, type DatabaseEngine, openDatabase } from '../db/database.ts';
+import { type Database, openDatabase } from '../db/database.ts';
 import { SystemMetrics } from '../metrics.ts';
 import { OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
+import { buildServices } from '../services.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
 import type { LocalConfig } from './config.ts';
-import { createDashboardReadModel } from './dashboard-read-model.ts';
 import { createGateway } from './gateway.ts';
 import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
 import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
 import { type AwsClients, createAwsClients, type QueueEmulator, startQueueEmulator } from './queue-emulator.ts';
 import { QueuePoller } from './queue-poller.ts';
-
-/** Checkouts sharing one transaction at most (group commit on PGlite). */
-const CHECKOUT_BATCH_SIZE = 32;
 
 export interface RunningSystem {
   /** Base URL of the gateway. */
@@ -195,7 +181,6 @@ export async function startSystem(
       factoryUrl,
       publicUrl,
       clients,
-      messaging,
       queueRefs,
       metrics,
     });
@@ -230,109 +215,6 @@ export async function startSystem(
     await stopAll();
     throw error;
   }
-}
-
-interface ServiceWiring {
-  readonly topology: Topology;
-  readonly config: LocalConfig;
-  readonly logger: Logger;
-  readonly inventory: Kysely<InventoryTables>;
-  readonly inventoryEngine: DatabaseEngine;
-  readonly relay: OutboxRelay;
-  readonly customers: Kysely<CustomersTables>;
-  readonly customersRelay: OutboxRelay;
-  readonly notifications: Kysely<NotificationsTables>;
-  readonly ses: SESv2Client;
-  readonly mail: MailSink;
-  readonly sendToQueue: QueueSender;
-  readonly factoryUrl: string;
-  readonly publicUrl: string;
-  readonly clients: AwsClients;
-  readonly messaging: ProvisionedMessaging;
-  readonly queueRefs: readonly QueueRef[];
-  readonly metrics: SystemMetrics;
-}
-
-function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
-  const firstQueue = [...w.messaging.queues.values()][0];
-  return {
-    sales: createSalesService({
-      db: w.inventory,
-      outboxSignal: w.relay.signal,
-      logger: w.logger.child({ svc: 'sales' }),
-      // Group commit pays off on embedded PGlite's single connection; a PostgreSQL server runs checkouts in parallel.
-      checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
-    }),
-    warehouse: createWarehouseService({
-      db: w.inventory,
-      logger: w.logger.child({ svc: 'warehouse' }),
-      outboxSignal: w.relay.signal,
-      secret: w.config.callbackSecret,
-      sendToQueue: w.sendToQueue,
-      stockArrivalsQueue: 'stock-arrivals',
-      factory: { url: w.factoryUrl, timeoutMs: w.config.factory.timeoutMs, requester: 'donut-states' },
-      callbacks: { publicUrl: w.publicUrl, secret: w.config.callbackSecret },
-      replenishmentTimeoutS: w.config.replenishmentTimeoutS,
-    }),
-    notifications: createNotificationsService({
-      db: w.notifications,
-      ses: w.ses,
-      logger: w.logger.child({ svc: 'notifications' }),
-      mail: { to: w.config.adManagerEmail, from: w.config.mailFrom },
-    }),
-    customers: createCustomersService({
-      db: w.customers,
-      logger: w.logger.child({ svc: 'customers' }),
-      outboxSignal: w.customersRelay.signal,
-      vipThreshold: w.config.vipThreshold,
-      marketingWebhookUrl: w.config.marketingWebhookUrl,
-    }),
-    dashboard: createDashboardService({
-      logger: w.logger.child({ svc: 'dashboard' }),
-      snapshot: createDashboardReadModel({
-        inventory: w.inventory,
-        customers: w.customers,
-        notifications: w.notifications,
-        queues: () => queueDepths(w.clients.sqs, w.queueRefs),
-        metrics: w.metrics,
-        factoryUrl: w.factoryUrl,
-        vipThreshold: w.config.vipThreshold,
-      }),
-      openApiDocument: buildOpenApiDocument(w.topology),
-      architectureSvg: renderSvg(w.topology),
-    }),
-    ops: createOpsService({
-      logger: w.logger.child({ svc: 'ops' }),
-      sqs: w.clients.sqs,
-      queues: w.queueRefs,
-      renderMetrics: () => w.metrics.render(),
-      checks: {
-        inventoryDatabase: async () => {
-          await w.inventory.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-        },
-        customersDatabase: async () => {
-          await w.customers.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-        },
-        notificationsDatabase: async () => {
-          await w.notifications.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
-        },
-        mail: () => w.mail.ping(),
-        queues: async () => {
-          if (!firstQueue) return;
-          await w.clients.sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: firstQueue.url, AttributeNames: ['QueueArn'] }),
-          );
-        },
-      },
-      advisoryChecks: {
-        factory: async () => {
-          // Any HTTP answer means reachable; the factory has no health endpoint of its own.
-          const response = await fetch(w.factoryUrl, { signal: AbortSignal.timeout(1500) });
-          await response.body?.cancel();
-        },
-      },
-    }),
-  };
 }
 
 function startPollers(

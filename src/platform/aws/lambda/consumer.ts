@@ -1,0 +1,12 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createConsumerHandler } from './adapters.ts';
+import { lambdaEntry } from './entry.ts';
+import { ENV, readLambdaEnvironment, required } from './env.ts';
+import { runtimeFromEnvironment } from './runtime.ts';
+
+/** SQS event source (ReportBatchItemFailures) → the consumer of one queue (DONUT_QUEUE). */
+export const handler = lambdaEntry<SQSEvent, SQSBatchResponse>(async (pt, logger) => {
+  const env = readLambdaEnvironment();
+  const queue = required(env.queue, ENV.queue);
+  return createConsumerHandler(await runtimeFromEnvironment(pt, logger, env), queue, pt.metrics);
+});

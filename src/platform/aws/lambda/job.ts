@@ -1,0 +1,12 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import { createJobHandler } from './adapters.ts';
+import { lambdaEntry } from './entry.ts';
+import { ENV, readLambdaEnvironment, required } from './env.ts';
+import { runtimeFromEnvironment } from './runtime.ts';
+
+/** EventBridge schedule → one scheduled job of the topology (DONUT_SCHEDULE). */
+export const handler = lambdaEntry<ScheduledEvent, { result: unknown }>(async (pt, logger) => {
+  const env = readLambdaEnvironment();
+  const schedule = required(env.schedule, ENV.schedule);
+  return createJobHandler(await runtimeFromEnvironment(pt, logger, env), schedule);
+});

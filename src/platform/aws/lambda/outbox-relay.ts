@@ -1,0 +1,15 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import { createRelayHandler } from './adapters.ts';
+import { lambdaEntry } from './entry.ts';
+import { ENV, readLambdaEnvironment, required } from './env.ts';
+import { runtimeFromEnvironment } from './runtime.ts';
+
+/**
+ * EventBridge schedule → sweeps one database's outbox (DONUT_DATABASE). The functions that commit
+ * events publish them right after commit; this catches what a crash or a failed publish left behind.
+ */
+export const handler = lambdaEntry<ScheduledEvent, { published: number }>(async (pt, logger) => {
+  const env = readLambdaEnvironment();
+  const database = required(env.database, ENV.database);
+  return createRelayHandler(await runtimeFromEnvironment(pt, logger, env), database, pt.metrics);
+});

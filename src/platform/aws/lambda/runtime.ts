@@ -1,0 +1,272 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { type QueueRef, queueDepths } from '../../../services/ops/queues.ts';
+import { topology as declaredTopology, type ServiceName, type Topology } from '../../../topology.ts';
+import { postgresDatabase } from '../../db/database.ts';
+import { SystemMetrics } from '../../metrics.ts';
+import { type OutboxDatabase, OutboxRelay } from '../../outbox.ts';
+import type { Service } from '../../service.ts';
+import { type ServiceWiring, serviceFactories } from '../../services.ts';
+import { outboxDatabases } from '../plan.ts';
+import { type DatabaseEndpoint, type LambdaEnvironment, type PlatformSettings, readLambdaEnvironment } from './env.ts';
+import type { Powertools } from './powertools.ts';
+
+export interface AwsClients {
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+  readonly ses: SESv2Client;
+}
+
+export interface RuntimeOptions {
+  readonly topology: Topology;
+  readonly logger: Logger;
+  readonly settings: PlatformSettings;
+  /** Resolved secrets; undefined when this function was not granted the secret. */
+  readonly callbackSecret: string | undefined;
+  readonly adminToken: string | undefined;
+  /** Only the databases this function may reach, by their topology name. */
+  readonly databases: ReadonlyMap<string, Kysely<any>>;
+  readonly clients: AwsClients;
+  /** Set when this function may publish to the topic (its service produces events). */
+  readonly topicArn: string | undefined;
+  /** Only the queues this function may touch. */
+  readonly queues: readonly QueueRef[];
+}
+
+/**
+ * What one Lambda execution environment holds: its service(s) built from the shared wiring, one outbox
+ * relay per reachable database that has an outbox, and the clients. Built once at cold start.
+ *
+ * The relay is not a timer here: a frozen Lambda runs no timers. Services signal after commit, and
+ * `settle()` — awaited before the invocation returns — publishes what was committed. A failed publish
+ * leaves the rows for the scheduled sweep, so an event is delayed, never lost.
+ */
+export class LambdaRuntime {
+  readonly topology: Topology;
+  readonly logger: Logger;
+  readonly adminToken: string | undefined;
+  readonly wiring: ServiceWiring;
+  readonly #options: RuntimeOptions;
+  readonly #relays = new Map<string, OutboxRelay>();
+  readonly #pending = new Set<string>();
+  readonly #services = new Map<ServiceName, Service>();
+
+  constructor(options: RuntimeOptions) {
+    this.#options = options;
+    this.topology = options.topology;
+    this.logger = options.logger;
+    this.adminToken = options.adminToken;
+    if (options.topicArn) {
+      for (const name of outboxDatabases(options.topology)) {
+        const db = options.databases.get(name);
+        if (!db) continue;
+        this.#relays.set(
+          name,
+          new OutboxRelay({
+            db: db as Kysely<OutboxDatabase>,
+            sns: options.clients.sns,
+            topicArn: options.topicArn,
+            logger: options.logger.child({ outbox: name }),
+            // Many Lambdas relay the same outbox at once; each claims its rows.
+            claimRows: true,
+          }),
+        );
+      }
+    }
+    this.wiring = this.#createWiring();
+  }
+
+  /** The service, built on first use; only its own databases and secrets are touched. */
+  service(name: ServiceName): Service {
+    let service = this.#services.get(name);
+    if (!service) {
+      service = serviceFactories[name](this.wiring);
+      this.#services.set(name, service);
+    }
+    return service;
+  }
+
+  /** The outbox relay of a database, when this function publishes for it. */
+  relay(database: string): OutboxRelay | undefined {
+    return this.#relays.get(database);
+  }
+
+  /** Publishes the outbox rows committed during this invocation. Never throws: the sweep retries. */
+  async settle(): Promise<void> {
+    const databases = [...this.#pending];
+    this.#pending.clear();
+    await Promise.all(
+      databases.map(async (name) => {
+        try {
+          await this.#relays.get(name)?.drain();
+        } catch (error) {
+          this.logger.warn({ err: error, outbox: name }, 'outbox not published after commit; the sweep will retry');
+        }
+      }),
+    );
+  }
+
+  database(name: string): Kysely<any> {
+    const db = this.#options.databases.get(name);
+    if (!db) throw new Error(`database ${name} is not reachable from this function (see platform/aws/plan.ts)`);
+    return db;
+  }
+
+  #signal(database: string): () => void {
+    return () => {
+      if (this.#relays.has(database)) this.#pending.add(database);
+    };
+  }
+
+  #createWiring(): ServiceWiring {
+    const o = this.#options;
+    const runtime = this;
+    const queueUrl = (name: string): string => {
+      const queue = o.queues.find((q) => q.name === name);
+      if (!queue) throw new Error(`queue ${name} is not reachable from this function`);
+      return queue.url;
+    };
+    const metrics = new SystemMetrics({
+      stock: () => runtime.database('inventory').selectFrom('products').select(['sku', 'stock']).execute(),
+      queues: () => queueDepths(o.clients.sqs, o.queues),
+    });
+    const config = {
+      get callbackSecret(): string {
+        if (!o.callbackSecret) throw new Error('the callback secret is not granted to this function');
+        return o.callbackSecret;
+      },
+      factory: { timeoutMs: o.settings.factoryTimeoutMs },
+      adManagerEmail: o.settings.adManagerEmail,
+      mailFrom: o.settings.mailFrom,
+      vipThreshold: o.settings.vipThreshold,
+      replenishmentTimeoutS: o.settings.replenishmentTimeoutS,
+      marketingWebhookUrl: o.settings.marketingWebhookUrl,
+    };
+    // Getters: a service's factory reads only its own databases, so an unreachable one is never touched.
+    return {
+      topology: o.topology,
+      config,
+      logger: o.logger,
+      get inventory() {
+        return runtime.database('inventory');
+      },
+      inventoryEngine: 'postgres',
+      relay: { signal: this.#signal('inventory') },
+      get customers() {
+        return runtime.database('customers');
+      },
+      customersRelay: { signal: this.#signal('customers') },
+      get notifications() {
+        return runtime.database('notifications');
+      },
+      ses: o.clients.ses,
+      mail: {
+        ping: async () => {
+          const account = await o.clients.ses.send(new GetAccountCommand({}));
+          if (account.SendingEnabled === false) throw new Error('SES sending is paused for this account');
+        },
+      },
+      sendToQueue: async (name, body) => {
+        await o.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(name), MessageBody: body }));
+      },
+      factoryUrl: o.settings.factoryUrl,
+      publicUrl: o.settings.publicUrl,
+      clients: { sqs: o.clients.sqs },
+      queueRefs: o.queues,
+      metrics,
+    };
+  }
+}
+
+/** Secrets Manager, read once per execution environment. */
+async function readSecret(client: SecretsManagerClient, arn: string): Promise<string> {
+  const answer = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (!answer.SecretString) throw new Error(`secret ${arn} has no string value`);
+  return answer.SecretString;
+}
+
+interface RdsSecret {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** How long a database password is trusted before it is read again: rotation lands within this. */
+const PASSWORD_TTL_MS = 5 * 60_000;
+
+/** The RDS secret, re-read after PASSWORD_TTL_MS so new connections follow a rotation. */
+function rdsSecretSource(client: SecretsManagerClient, arn: string): () => Promise<RdsSecret> {
+  let cached: { secret: RdsSecret; at: number } | undefined;
+  return async () => {
+    if (!cached || Date.now() - cached.at > PASSWORD_TTL_MS) {
+      cached = { secret: JSON.parse(await readSecret(client, arn)) as RdsSecret, at: Date.now() };
+    }
+    return cached.secret;
+  };
+}
+
+async function openRds(
+  endpoint: DatabaseEndpoint,
+  secret: () => Promise<RdsSecret>,
+  logger: Logger,
+): Promise<Kysely<any>> {
+  const { username } = await secret();
+  return postgresDatabase(
+    {
+      host: endpoint.endpoint,
+      port: 5432,
+      database: endpoint.name,
+      user: username,
+      // pg asks for the password on every new connection.
+      password: async () => (await secret()).password,
+      // RDS Proxy requires TLS; its certificate chains to a public CA that Node trusts.
+      ssl: { rejectUnauthorized: true },
+      // One invocation at a time per environment: a couple of connections is plenty, and the proxy pools.
+      max: 2,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 60_000,
+    },
+    (error) => logger.warn({ err: error, database: endpoint.name }, 'idle database connection dropped'),
+  );
+}
+
+/**
+ * Builds the runtime from the function's environment: real AWS SDK clients with default configuration
+ * (traced by X-Ray), secrets from Secrets Manager, RDS through RDS Proxy.
+ */
+export async function runtimeFromEnvironment(
+  pt: Powertools,
+  logger: Logger,
+  env: LambdaEnvironment = readLambdaEnvironment(),
+  topology: Topology = declaredTopology,
+): Promise<LambdaRuntime> {
+  const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const [callbackSecret, adminToken, databases] = await Promise.all([
+    env.callbackSecretArn ? readSecret(secrets, env.callbackSecretArn) : undefined,
+    env.adminTokenSecretArn ? readSecret(secrets, env.adminTokenSecretArn) : undefined,
+    Promise.all(
+      Object.entries(env.databases).map(
+        async ([name, endpoint]) =>
+          [name, await openRds(endpoint, rdsSecretSource(secrets, endpoint.secretArn), logger)] as const,
+      ),
+    ),
+  ]);
+  return new LambdaRuntime({
+    topology,
+    logger,
+    settings: env.settings,
+    callbackSecret,
+    adminToken,
+    databases: new Map(databases),
+    clients: {
+      sqs: pt.tracer.captureAWSv3Client(new SQSClient({})),
+      sns: pt.tracer.captureAWSv3Client(new SNSClient({})),
+      ses: pt.tracer.captureAWSv3Client(new SESv2Client({})),
+    },
+    topicArn: env.topicArn,
+    queues: env.queues,
+  });
+}

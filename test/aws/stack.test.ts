@@ -1,0 +1,272 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../src/platform/aws/lambda/env.ts';
+import { acknowledgements } from '../../src/platform/aws/nag.ts';
+import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
+import { databaseSchemas } from '../../src/platform/services.ts';
+import { deadLetterQueueName, topology } from '../../src/topology.ts';
+import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesizeApp();
+}, 120_000);
+afterAll(() => s?.cleanup());
+
+const ref = (id: string) => ({ Ref: id });
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+/** Every policy statement in the template: identity policies and resource policies alike. */
+function statements(): { where: string; statement: Record<string, any> }[] {
+  const out: { where: string; statement: Record<string, any> }[] = [];
+  for (const [id, resource] of Object.entries(s.template.toJSON().Resources as Record<string, any>)) {
+    const props = resource.Properties ?? {};
+    const documents = [
+      props.PolicyDocument,
+      props.KeyPolicy,
+      props.AssumeRolePolicyDocument,
+      ...(props.Policies ?? []).map((p: any) => p.PolicyDocument),
+    ].filter(Boolean);
+    for (const document of documents) {
+      for (const statement of document.Statement ?? []) out.push({ where: id, statement });
+    }
+  }
+  return out;
+}
+
+function functionOf(planId: string): string {
+  return logicalId(s.stack, s.stack.functions.get(planId)!.fn);
+}
+
+function policyOf(planId: string): Record<string, any>[] {
+  const role = logicalId(s.stack, s.stack.functions.get(planId)!.fn.role as never);
+  const policies = resourcesOf(s.template, 'AWS::IAM::Policy').filter(([, p]) =>
+    (p.Properties!.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify(ref(role))),
+  );
+  return policies.flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
+}
+
+const actionsOf = (planId: string): string[] =>
+  policyOf(planId).flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+
+describe('the AWS stack, derived from the topology', () => {
+  it('passes cdk-nag AwsSolutions with no error, every acknowledgement giving its reason', () => {
+    // A nag error fails app.synth() in beforeAll; the report must also conclude cleanly.
+    for (const report of s.report.pluginReports) {
+      expect(report.conclusion, report.pluginName).toBe('success');
+      const errors = report.violations.filter((v) => v.severity === 'error' || v.severity === 'fatal');
+      expect(errors.map((v) => v.ruleName)).toEqual([]);
+    }
+    const acks = acknowledgements(s.app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect(ack.id).toMatch(/^AwsSolutions-/);
+      expect(ack.reason.length, `${ack.id} at ${ack.path}`).toBeGreaterThanOrEqual(40);
+    }
+  });
+
+  it('gives every work queue a DLQ with the topology maxReceiveCount, and a raw, filtered subscription', () => {
+    for (const declaration of topology.queues) {
+      const { queue, deadLetter } = s.stack.queues.get(declaration.name)!;
+      const queueId = logicalId(s.stack, queue);
+      const dlqId = logicalId(s.stack, deadLetter);
+      s.template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `DonutStates-${declaration.name}`,
+        RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: declaration.maxReceiveCount },
+      });
+      s.template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `DonutStates-${deadLetterQueueName(declaration)}`,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
+      const subscriptions = resourcesOf(s.template, 'AWS::SNS::Subscription').filter(
+        ([, r]) => JSON.stringify(r.Properties!.Endpoint) === JSON.stringify(arnOf(queueId)),
+      );
+      if (declaration.events.length === 0) {
+        expect(subscriptions, declaration.name).toHaveLength(0);
+      } else {
+        expect(subscriptions, declaration.name).toHaveLength(1);
+        // Exactly what provision.ts sets locally.
+        expect(subscriptions[0]![1].Properties).toMatchObject({
+          Protocol: 'sqs',
+          RawMessageDelivery: true,
+          FilterPolicy: { type: [...declaration.events] },
+        });
+      }
+    }
+    expect(resourcesOf(s.template, 'AWS::SQS::Queue')).toHaveLength(topology.queues.length * 2);
+  });
+
+  it('has one consumer per queue reporting batch item failures, with the topology batch size and concurrency', () => {
+    for (const declaration of topology.queues) {
+      const consumer = planFunctions(topology).find(
+        (p) => p.kind === 'consumer' && p.queue?.name === declaration.name,
+      )!;
+      s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: arnOf(logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue)),
+        FunctionName: ref(functionOf(consumer.id)),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: declaration.batchSize,
+        ScalingConfig: { MaximumConcurrency: Math.max(2, declaration.concurrency) },
+      });
+    }
+    expect(resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(topology.queues.length);
+  });
+
+  it('serves every route of the topology, plus a fallback that answers the contract 404', () => {
+    const routeKeys = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey);
+    for (const route of topology.routes) expect(routeKeys).toContain(`${route.method} ${apiGatewayPath(route.path)}`);
+    expect(routeKeys).toContain('$default');
+    expect(routeKeys).toHaveLength(topology.routes.length + 1);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('puts each database in its own RDS PostgreSQL instance, secret and proxy, in isolated subnets', () => {
+    const instances = resourcesOf(s.template, 'AWS::RDS::DBInstance');
+    expect(instances).toHaveLength(topology.databases.length);
+    const ids = new Set<string>();
+    for (const declaration of topology.databases) {
+      const db = s.stack.databases.get(declaration.name)!;
+      ids.add(logicalId(s.stack, db.instance));
+      s.template.hasResourceProperties('AWS::RDS::DBInstance', {
+        DBName: `donut_${declaration.name}`,
+        Engine: 'postgres',
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+      });
+    }
+    expect(ids.size).toBe(topology.databases.length);
+    // The inventory and the customer data never share an instance, a secret or a proxy.
+    const inventory = s.stack.databases.get('inventory')!;
+    const customers = s.stack.databases.get('customers')!;
+    expect(inventory.instance).not.toBe(customers.instance);
+    expect(s.stack.resolve(inventory.secret.secretArn)).not.toEqual(s.stack.resolve(customers.secret.secretArn));
+    expect(s.stack.resolve(inventory.proxy.endpoint)).not.toEqual(s.stack.resolve(customers.proxy.endpoint));
+    s.template.resourceCountIs('AWS::RDS::DBProxy', topology.databases.length);
+    s.template.allResourcesProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length);
+  });
+
+  it('migrates every database on deploy through a custom resource listing its migrations', () => {
+    for (const declaration of topology.databases) {
+      s.template.hasResourceProperties('Custom::DatabaseSchema', {
+        ServiceToken: arnOf(functionOf(`Migrate${declaration.name[0]!.toUpperCase()}${declaration.name.slice(1)}`)),
+        database: declaration.name,
+        migrations: Object.keys(databaseSchemas[declaration.name]!),
+      });
+    }
+  });
+
+  it('relays each outbox after commit and sweeps it every minute', () => {
+    for (const database of outboxDatabases(topology)) {
+      const relay = planFunctions(topology).find((p) => p.kind === 'relay' && p.database === database)!;
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Targets: Match.arrayWith([Match.objectLike({ Arn: arnOf(functionOf(relay.id)) })]),
+      });
+    }
+    // The functions that commit events carry the topic, so they publish right after commit.
+    for (const plan of planFunctions(topology).filter((p) => p.publishes)) {
+      expect(actionsOf(plan.id), plan.id).toContain('sns:Publish');
+    }
+  });
+
+  it('grants no IAM statement a wildcard action', () => {
+    const all = statements();
+    expect(all.length).toBeGreaterThan(50);
+    for (const { where, statement } of all) {
+      if (statement.Effect !== 'Allow') continue;
+      const actions: string[] = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+      for (const action of actions) expect(action, `${where}: ${action}`).not.toContain('*');
+    }
+    s.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    for (const [id, role] of resourcesOf(s.template, 'AWS::IAM::Role')) {
+      expect(role.Properties!.ManagedPolicyArns, id).toBeUndefined();
+    }
+  });
+
+  it('derives each grant from who publishes and consumes what', () => {
+    const plans = planFunctions(topology);
+    for (const plan of plans) {
+      const actions = actionsOf(plan.id);
+      expect(actions.includes('sns:Publish'), `${plan.id} publishes`).toBe(plan.publishes);
+      expect(actions.includes('ses:SendEmail'), `${plan.id} sends mail`).toBe(Boolean(plan.needs.sendsMail));
+      // Database secrets: exactly the planned ones.
+      const secretResources = policyOf(plan.id)
+        .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((st) => JSON.stringify(st.Resource));
+      for (const name of topology.databases.map((d) => d.name)) {
+        const secret = JSON.stringify(s.stack.resolve(s.stack.databases.get(name)!.secret.secretArn));
+        expect(secretResources.includes(secret), `${plan.id} reads the ${name} secret`).toBe(
+          plan.databases.includes(name),
+        );
+      }
+    }
+    // Only the producer of a directly-fed queue (and the DLQ redrive) may send to it.
+    for (const declaration of topology.queues.filter((q) => q.producer)) {
+      const queueArn = JSON.stringify(arnOf(logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue)));
+      for (const plan of plans) {
+        const sends = policyOf(plan.id).some(
+          (st) => [st.Action].flat().includes('sqs:SendMessage') && JSON.stringify(st.Resource).includes(queueArn),
+        );
+        const allowed = plan.service === declaration.producer || plan.needs.queues === 'dead-letters';
+        expect(sends, `${plan.id} sends to ${declaration.name}`).toBe(allowed);
+      }
+    }
+  });
+
+  it('alarms on every DLQ depth and on every consumer error', () => {
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm');
+    const alarmTopic = ref(logicalId(s.stack, s.stack.alarmTopic));
+    for (const declaration of topology.queues) {
+      const dlqName = {
+        'Fn::GetAtt': [logicalId(s.stack, s.stack.queues.get(declaration.name)!.deadLetter), 'QueueName'],
+      };
+      const matching = alarms.filter(
+        ([, a]) =>
+          a.Properties!.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Properties!.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: dlqName }]),
+      );
+      expect(matching, declaration.name).toHaveLength(1);
+      expect(matching[0]![1].Properties).toMatchObject({ Threshold: 1, AlarmActions: [alarmTopic] });
+    }
+    for (const plan of planFunctions(topology).filter((p) => p.kind === 'consumer')) {
+      const errors = alarms.filter(
+        ([, a]) =>
+          a.Properties!.MetricName === 'Errors' &&
+          JSON.stringify(a.Properties!.Dimensions) ===
+            JSON.stringify([{ Name: 'FunctionName', Value: ref(functionOf(plan.id)) }]),
+      );
+      expect(errors, plan.id).toHaveLength(1);
+    }
+  });
+
+  it('runs every function on Node 24 with tracing, its own log group and Powertools settings', () => {
+    const functions = resourcesOf(s.template, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(planFunctions(topology).length);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties, id).toMatchObject({
+        Runtime: 'nodejs24.x',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: expect.anything() },
+        VpcConfig: expect.anything(),
+      });
+      expect(Object.keys(fn.Properties!.Environment.Variables), id).toEqual(
+        expect.arrayContaining(['POWERTOOLS_SERVICE_NAME', ENV.factoryUrl, ENV.publicUrl]),
+      );
+    }
+  });
+
+  it('keeps the callback HMAC key and the admin token in Secrets Manager, and verifies MAIL_FROM in SES', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', topology.databases.length + 2);
+    s.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'shelves@donut-states.example' });
+    const warehouse = planFunctions(topology).filter((p) => p.needs.callbackSecret);
+    expect(warehouse.length).toBeGreaterThan(0);
+    for (const plan of warehouse) {
+      const env = s.template.toJSON().Resources[functionOf(plan.id)].Properties.Environment.Variables;
+      expect(env[ENV.callbackSecretArn]).toBeDefined();
+    }
+  });
+});
