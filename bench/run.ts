@@ -62,12 +62,12 @@ step(
 );
 const flash = await runFlashSale(flashOptions);
 console.log(
-  `${Math.round(flash.checkout.rps)} checkouts/s answered, ${Math.round(flash.confirmedPerSecond)}/s confirmed; p50 ${flash.checkout.latencyMs.p50} ms, p95 ${flash.checkout.latencyMs.p95} ms, p99 ${flash.checkout.latencyMs.p99} ms`,
+  `${Math.round(flash.checkout.rps)} checkouts/s answered, ${Math.round(flash.confirmedPerSecond)}/s confirmed; p50 ${fmt(flash.checkout.latencyMs.p50, 1)} ms, p95 ${fmt(flash.checkout.latencyMs.p95, 1)} ms, p99 ${fmt(flash.checkout.latencyMs.p99, 1)} ms`,
 );
 step('scaling curve');
 const scaling = await runScaling([1, 8, 64, 256], [1, 100], quick ? 3 : 5);
 for (const row of [...scaling.byConnections, ...scaling.bySkus]) {
-  console.log(`${row.connections} connections, ${row.skus} sku(s): ${Math.round(row.rps)}/s, p99 ${row.p99Ms} ms`);
+  console.log(`${row.connections} connections, ${row.skus} sku(s): ${Math.round(row.rps)}/s, p99 ${fmt(row.p99Ms, 1)} ms`);
 }
 
 const targets = [
@@ -146,8 +146,8 @@ function markdown(r: typeof result): string {
     `| DB ceiling: checkout statements, 20 per transaction | ${fmt(r.ceilings.db.checkoutBatched)} /s |`,
     `| flash sale: checkouts answered | ${fmt(f.checkout.requests)} in ${fmt(f.checkout.seconds, 1)} s = **${fmt(f.checkout.rps)} /s** |`,
     `| flash sale: confirmed (201) | ${fmt(f.confirmed)} = **${fmt(f.confirmedPerSecond)} /s** (the rest: 409 while sold out) |`,
-    `| latency p50 / p95 / p99 | ${f.checkout.latencyMs.p50} / ${f.checkout.latencyMs.p95} / ${f.checkout.latencyMs.p99} ms |`,
-    `| GET /products alongside | ${fmt(f.reads.rps)} /s, p99 ${f.reads.latencyMs.p99} ms |`,
+    `| latency p50 / p95 / p99 | ${fmt(f.checkout.latencyMs.p50, 1)} / ${fmt(f.checkout.latencyMs.p95, 1)} / ${fmt(f.checkout.latencyMs.p99, 1)} ms |`,
+    `| GET /products alongside | ${fmt(f.reads.rps)} /s, p99 ${fmt(f.reads.latencyMs.p99, 1)} ms |`,
     `| ratio to HTTP ceiling / checkout ceiling / batched ceiling | ${fmt(r.ratios.toHttpCeiling * 100)} % / ${fmt(r.ratios.toCheckoutCeiling * 100)} % / ${fmt(r.ratios.toBatchedCheckoutCeiling * 100)} % |`,
     `| event lag (order placed → counted by customers) p50 / p99 | ${fmt(f.eventLagMs.p50)} / ${fmt(f.eventLagMs.p99)} ms |`,
     `| stock-out → factory order p50 / max | ${fmt(f.stockOutToFactoryOrderMs.p50)} / ${fmt(f.stockOutToFactoryOrderMs.max)} ms (${f.stockOutToFactoryOrderMs.count} orders) |`,
@@ -157,7 +157,7 @@ function markdown(r: typeof result): string {
     '| connections | skus | checkouts/s | p99 ms |',
     '| --- | --- | --- | --- |',
     ...[...r.scaling.byConnections, ...r.scaling.bySkus].map(
-      (s) => `| ${s.connections} | ${s.skus} | ${fmt(s.rps)} | ${s.p99Ms} |`,
+      (s) => `| ${s.connections} | ${s.skus} | ${fmt(s.rps)} | ${fmt(s.p99Ms, 1)} |`,
     ),
     '',
     '| invariant | held | detail |',

@@ -137,36 +137,56 @@ export class OutboxRelay {
       .limit(batchSize);
     const rows = await (claim ? pending.forUpdate().skipLocked() : pending).execute();
     if (rows.length === 0) return 0;
-    for (let i = 0; i < rows.length; i += 10) {
-      const chunk = rows.slice(i, i + 10);
-      const result = await sns.send(
-        new PublishBatchCommand({
-          TopicArn: topicArn,
-          PublishBatchRequestEntries: chunk.map((row) => ({
-            Id: String(row.seq),
-            Message: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
-            MessageAttributes: { type: { DataType: 'String', StringValue: row.type } },
-          })),
-        }),
-      );
-      if (result.Failed && result.Failed.length > 0) {
-        throw new Error(`topic refused ${result.Failed.length} events: ${result.Failed[0]?.Message ?? 'unknown'}`);
+    const chunks: (typeof rows)[] = [];
+    for (let i = 0; i < rows.length; i += 10) chunks.push(rows.slice(i, i + 10));
+    // Chunk by chunk (PublishBatch takes 10), stopping at the first failure; then one update marks them all.
+    const results: PromiseSettledResult<{ published: typeof rows; failed: { Message?: string | undefined }[] }>[] = [];
+    for (const chunk of chunks) {
+      try {
+        const result = await sns.send(
+          new PublishBatchCommand({
+            TopicArn: topicArn,
+            PublishBatchRequestEntries: chunk.map((row) => ({
+              Id: String(row.seq),
+              Message: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
+              MessageAttributes: { type: { DataType: 'String', StringValue: row.type } },
+            })),
+          }),
+        );
+        const failed = new Set((result.Failed ?? []).map((f) => f.Id));
+        results.push({
+          status: 'fulfilled',
+          value: { published: chunk.filter((row) => !failed.has(String(row.seq))), failed: result.Failed ?? [] },
+        });
+        if (failed.size > 0) break;
+      } catch (reason) {
+        results.push({ status: 'rejected', reason });
+        break;
       }
+    }
+    const published = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.published : []));
+    if (published.length > 0) {
       await db
         .updateTable('outbox')
         .set({ published_at: new Date() })
         .where(
           'seq',
           'in',
-          chunk.map((row) => row.seq),
+          published.map((row) => row.seq),
         )
         .execute();
-      for (const row of chunk) {
+      for (const row of published) {
         this.#options.onPublished(
           (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as EventEnvelope,
         );
       }
     }
+    // Whatever was not accepted stays unpublished; the next sweep tries it again.
+    const rejected = results.find((r) => r.status === 'rejected');
+    if (rejected) throw (rejected as PromiseRejectedResult).reason;
+    const refused = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.failed : []));
+    if (refused.length > 0)
+      throw new Error(`topic refused ${refused.length} events: ${refused[0]?.Message ?? 'unknown'}`);
     return rows.length;
   }
 }

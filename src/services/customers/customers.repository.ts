@@ -33,32 +33,55 @@ export async function recordPurchase(
   input: PurchaseInput,
   vipThreshold: number,
 ): Promise<PurchaseOutcome> {
-  const now = new Date();
-  // purchasedQuantity is only known inside the database; record_purchase() fills it in.
-  const event = outboxEnvelope(
-    'customer.promoted',
-    {
-      customerId: input.customerId,
-      tier: 'vip',
-      purchasedQuantity: vipThreshold,
-      threshold: vipThreshold,
+  const [outcome] = await recordPurchases(db, [input], vipThreshold);
+  return outcome!;
+}
+
+/**
+ * {@link recordPurchase} for several orders in one round trip and one transaction (record_purchases()),
+ * one outcome per input, in order. The same order twice in one call counts once.
+ */
+export async function recordPurchases(
+  db: Kysely<CustomersTables>,
+  inputs: readonly PurchaseInput[],
+  vipThreshold: number,
+): Promise<PurchaseOutcome[]> {
+  const now = new Date().toISOString();
+  const items = inputs.map((input) => {
+    // purchasedQuantity is only known inside the database; record_purchase() fills it in.
+    const event = outboxEnvelope(
+      'customer.promoted',
+      {
+        customerId: input.customerId,
+        tier: 'vip',
+        purchasedQuantity: vipThreshold,
+        threshold: vipThreshold,
+        orderId: input.orderId,
+        promotedAt: now,
+      },
+      input.correlationId,
+    );
+    return {
       orderId: input.orderId,
-      promotedAt: now.toISOString(),
-    },
-    input.correlationId,
-  );
-  const { rows } = await sql<RecordPurchaseRow>`select * from record_purchase(
-      ${input.orderId}::text, ${input.customerId}::text, ${input.quantity}::int, ${vipThreshold}::int,
-      ${now.toISOString()}::timestamptz, ${event.id}::uuid, ${JSON.stringify(event)}::jsonb)`.execute(db);
-  const row = rows[0]!;
-  if (!row.counted) return { counted: false };
-  const customer: Customer = {
-    id: input.customerId,
-    tier: row.tier as CustomerTier,
-    purchasedQuantity: row.purchased_quantity!,
-    updatedAt: new Date(row.updated_at!).toISOString(),
-  };
-  return { counted: true, customer, promoted: row.promoted };
+      customerId: input.customerId,
+      quantity: input.quantity,
+      now,
+      eventId: event.id,
+      event,
+    };
+  });
+  const { rows } = await sql<RecordPurchaseRow & { idx: number }>`select * from record_purchases(
+      ${JSON.stringify(items)}::jsonb, ${vipThreshold}::int) order by idx`.execute(db);
+  return rows.map((row) => {
+    if (!row.counted) return { counted: false };
+    const customer: Customer = {
+      id: inputs[row.idx]!.customerId,
+      tier: row.tier as CustomerTier,
+      purchasedQuantity: row.purchased_quantity!,
+      updatedAt: new Date(row.updated_at!).toISOString(),
+    };
+    return { counted: true, customer, promoted: row.promoted };
+  });
 }
 
 interface RecordPurchaseRow {

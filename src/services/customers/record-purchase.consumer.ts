@@ -2,8 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { parseEvent } from '../../contract/events.ts';
+import { GroupCommit } from '../../platform/group-commit.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
-import { recordPurchase } from './customers.repository.ts';
+import { type PurchaseInput, type PurchaseOutcome, recordPurchase, recordPurchases } from './customers.repository.ts';
 import type { CustomersTables } from './tables.ts';
 
 export interface RecordPurchaseDeps {
@@ -21,15 +22,17 @@ export interface RecordPurchaseDeps {
  * threshold. A bad message or a database failure throws, so the record is retried and then dead-lettered.
  */
 export function recordPurchaseWhenOrderPlaced(deps: RecordPurchaseDeps) {
+  // The records of a batch (handled concurrently) and of concurrent batches share one database call.
+  const group = new GroupCommit<PurchaseInput, PurchaseOutcome>({
+    maxBatch: 50,
+    runBatch: (inputs) => recordPurchases(deps.db, inputs, deps.vipThreshold),
+    runOne: (input) => recordPurchase(deps.db, input, deps.vipThreshold),
+  });
   return async (record: SQSRecord): Promise<void> => {
     const event = parseEvent('order.placed', record.body);
     const { orderId, customerId, quantity } = event.data;
     const log = deps.logger.child({ correlationId: event.correlationId, orderId, customerId });
-    const outcome = await recordPurchase(
-      deps.db,
-      { orderId, customerId, quantity, correlationId: event.correlationId },
-      deps.vipThreshold,
-    );
+    const outcome = await group.submit({ orderId, customerId, quantity, correlationId: event.correlationId });
     if (!outcome.counted) {
       log.info('order already counted; skipping redelivery');
       return;

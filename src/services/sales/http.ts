@@ -5,7 +5,7 @@ import type { InventoryTables } from '../../databases/inventory/tables.ts';
 import { correlationIdFrom, createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 import { checkout } from './checkout.ts';
-import { CheckoutBatcher } from './checkout-batcher.ts';
+import { createCheckoutBatcher } from './checkout-batcher.ts';
 import { ProductNotFoundError } from './errors.ts';
 import { findProduct, listProducts, upsertProduct } from './products.repository.ts';
 
@@ -24,9 +24,10 @@ export interface SalesDeps {
 export function createSalesApp(deps: SalesDeps) {
   const { db, outboxSignal, logger } = deps;
   const app = createServiceApp(logger);
-  const batcher =
-    deps.checkoutBatchSize && deps.checkoutBatchSize > 1 ? new CheckoutBatcher(db, deps.checkoutBatchSize) : null;
-  const placeOrder: typeof checkout = (database, item) => (batcher ? batcher.submit(item) : checkout(database, item));
+  const placeOrder =
+    deps.checkoutBatchSize && deps.checkoutBatchSize > 1
+      ? createCheckoutBatcher(db, deps.checkoutBatchSize)
+      : (item: Parameters<typeof checkout>[1]) => checkout(db, item);
 
   app.get('/products', async (c) => c.json({ products: await listProducts(db) }));
 
@@ -52,7 +53,7 @@ export function createSalesApp(deps: SalesDeps) {
     const correlationId = correlationIdFrom(c);
     c.header('X-Correlation-Id', correlationId);
     try {
-      const answer = await placeOrder(db, { request, idempotencyKey, correlationId });
+      const answer = await placeOrder({ request, idempotencyKey, correlationId });
       if (answer.replayed) c.header('Idempotent-Replayed', 'true');
       return c.json(answer.body, answer.status as 201);
     } finally {
