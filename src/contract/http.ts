@@ -3,17 +3,20 @@ import { z } from 'zod';
 /** A SKU: letters, digits, dot, dash, underscore; short enough to be a path segment. */
 export const Sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
 
+/** A string PostgreSQL can store as text: everything but the NUL character, which it refuses (a 500 otherwise). */
+export const StorableText = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 export const CheckoutRequest = z.strictObject({
   sku: Sku,
   quantity: z.number().int().min(1).max(1000),
-  customerId: z.string().min(1).max(128),
+  customerId: StorableText.min(1).max(128),
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
 export const IdempotencyKey = z.string().min(1).max(255);
 
 export const ProductInput = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: StorableText.trim().min(1).max(200),
   price: z
     .number()
     .min(0)
@@ -22,7 +25,7 @@ export const ProductInput = z.strictObject({
   stock: z.number().int().min(0).max(1_000_000_000),
   reorderPoint: z.number().int().min(0).max(1_000_000_000),
   reorderQuantity: z.number().int().min(1).max(1_000_000),
-  factoryId: z.string().min(1).max(128),
+  factoryId: StorableText.min(1).max(128),
 });
 export type ProductInput = z.infer<typeof ProductInput>;
 

@@ -42,8 +42,9 @@ export const ENGINES: readonly Engine[] = ['pglite', 'postgres'];
  * Fresh, empty PostgreSQL databases on the test cluster (test/setup/postgres.ts), one per database in
  * the topology, as the environment variables that point the system at them.
  */
-export async function createPostgresDatabases(): Promise<Record<string, string>> {
-  const adminUrl = inject('postgresUrl');
+export async function createPostgresDatabases(
+  adminUrl: string = inject('postgresUrl'),
+): Promise<Record<string, string>> {
   const admin = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }),
   });
@@ -64,13 +65,15 @@ export async function createPostgresDatabases(): Promise<Record<string, string>>
 
 /**
  * The whole system in this process, on free ports, with a temporary DATA_DIR and a fast factory
- * simulator; on `postgres` its databases are fresh ones on the test PostgreSQL server instead of PGlite.
+ * simulator; on `postgres` its databases are fresh ones on the test PostgreSQL server instead of PGlite
+ * (`options.postgresUrl` names another server, for callers outside vitest such as `npm run chaos`).
  */
 export async function startTestSystem(
   env: Record<string, string> = {},
   engine: Engine = 'pglite',
+  options: { postgresUrl?: string | undefined } = {},
 ): Promise<TestSystem> {
-  const databases = engine === 'postgres' ? await createPostgresDatabases() : {};
+  const databases = engine === 'postgres' ? await createPostgresDatabases(options.postgresUrl) : {};
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-test-'));
   const config = await loadConfig({
     DATA_DIR: dataDir,

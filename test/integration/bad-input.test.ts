@@ -66,6 +66,8 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
     ['customerId empty', { json: checkoutBody({ customerId: '' }) }, 400, 'invalid_request'],
     ['customerId too long', { json: checkoutBody({ customerId: 'c'.repeat(129) }) }, 400, 'invalid_request'],
     ['customerId a number', { json: checkoutBody({ customerId: 42 }) }, 400, 'invalid_request'],
+    // PostgreSQL text cannot hold NUL: this was a 500 until the chaos fuzzer found it.
+    ['customerId with a NUL character', { json: checkoutBody({ customerId: 'a\u0000b' }) }, 400, 'invalid_request'],
     ['sku with SQL in it', { json: checkoutBody({ sku: "x' OR '1'='1" }) }, 400, 'invalid_request'],
     ['unknown field', { json: checkoutBody({ price: 0 }) }, 400, 'invalid_request'],
     ['body is an array', { json: [checkoutBody()] }, 400, 'invalid_request'],
@@ -123,6 +125,8 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
       ['reorderQuantity 0', productBody({ reorderQuantity: 0 })],
       ['missing name', { ...productBody(), name: undefined }],
       ['stock as a string', productBody({ stock: '5' })],
+      ['name with a NUL character', productBody({ name: 'Glazed\u0000' })],
+      ['factoryId with a NUL character', productBody({ factoryId: '\u0000' })],
     ];
     it.each(badProducts)('PUT /products/{sku} with %s', async (_name, body) => {
       const before = await snapshot();

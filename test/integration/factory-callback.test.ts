@@ -96,6 +96,8 @@ describe.each(ENGINES)('factory callback on %s', (engine) => {
       ['id that is not a uuid', `${url.origin}/factory/callbacks/not-a-uuid?signature=${signature}`, job.body, 404],
       ['tampered count', job.body.CallbackUrl, { ...job.body, MessageAttributeProductCnt: 2500 }, 403],
       ['tampered sku', job.body.CallbackUrl, { ...job.body, MessageAttributeProductId: 'CP-502101' }, 403],
+      // Regression (chaos suite): the legacy count field was not checked, so this one was accepted.
+      ['tampered legacy count (OrderStockCnt)', job.body.CallbackUrl, { ...job.body, OrderStockCnt: 2500 }, 403],
     ];
     for (const [name, target, body, status] of cases) {
       const res = await post(target, body);

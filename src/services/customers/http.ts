@@ -18,7 +18,8 @@ export function createCustomersApp(deps: CustomersHttpDeps) {
   const app = createServiceApp(deps.logger);
   app.get('/customers/:id', async (c) => {
     const id = c.req.param('id');
-    if (id.length > MAX_CUSTOMER_ID_LENGTH) throw new CustomerNotFoundError();
+    // Nor can an id checkout refuses (NUL cannot be stored in PostgreSQL text, nor searched for).
+    if (id.length > MAX_CUSTOMER_ID_LENGTH || id.includes('\u0000')) throw new CustomerNotFoundError();
     const customer = await findCustomer(deps.db, id);
     if (!customer) throw new CustomerNotFoundError();
     return c.json(customer);

@@ -47,7 +47,9 @@ export function createCallbackIntakeApp(deps: CallbackIntakeDeps) {
     if (!verifyCallbackSignature(deps.secret, signed, signature)) throw new InvalidSignatureError();
     if (
       body.MessageAttributeProductId !== replenishment.sku ||
-      body.MessageAttributeProductCnt !== replenishment.quantity
+      body.MessageAttributeProductCnt !== replenishment.quantity ||
+      // Older factories read the count from OrderStockCnt: a callback carrying another count there is tampered too.
+      (body.OrderStockCnt !== undefined && body.OrderStockCnt !== replenishment.quantity)
     ) {
       throw new InvalidSignatureError('the callback body does not match the signed order');
     }
