@@ -72,7 +72,7 @@ export class OutboxRelay {
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { sweepIntervalMs: 1000, batchSize: 100, onPublished: () => {}, claimRows: false, ...options };
+    this.#options = { sweepIntervalMs: 1000, batchSize: 500, onPublished: () => {}, claimRows: false, ...options };
   }
 
   start(): void {

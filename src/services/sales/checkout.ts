@@ -3,7 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppError } from '../../contract/errors.ts';
 import type { CheckoutRequest, Order } from '../../contract/http.ts';
 import { openReplenishmentIfNone } from '../../databases/inventory/replenishments.ts';
-import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import type { InventoryTables, ReplenishmentRow } from '../../databases/inventory/tables.ts';
 import { outboxEnvelope } from '../../platform/outbox.ts';
 import { IdempotencyKeyReusedError, OutOfStockError, ProductNotFoundError } from './errors.ts';
 import { toReplenishment } from './products.repository.ts';
@@ -76,7 +76,8 @@ export async function placeOrders(
       prepared.map((p) => p.args),
     )}::jsonb) order by idx`.execute(trx);
     const outcomes: CheckoutOutcome[] = [];
-    for (const row of rows) outcomes.push(await settle(trx, prepared[row.idx]!, row));
+    const shortages: Shortages = new Map();
+    for (const row of rows) outcomes.push(await settle(trx, prepared[row.idx]!, row, shortages));
     return outcomes;
   });
 }
@@ -136,6 +137,7 @@ async function settle(
   trx: Transaction<InventoryTables>,
   prepared: PreparedItem,
   placed: PlaceOrderRow,
+  shortages: Shortages,
 ): Promise<CheckoutOutcome> {
   const { item, order, requestHash } = prepared;
   const { request, correlationId } = item;
@@ -150,7 +152,7 @@ async function settle(
         },
       };
     case 'short':
-      return { error: await rejectShortStock(trx, request, correlationId) };
+      return { error: await rejectShortStock(trx, request, correlationId, shortages) };
     case 'key_race':
       throw new KeyRace();
   }
@@ -166,26 +168,39 @@ async function settle(
   return { answer: { status: 201, body: { order, remaining: placed.stock! }, replayed: false } };
 }
 
+/** Per batch: what a sku had when stock ran short, so a crowd of 409s costs one lookup, not one each. */
+type Shortages = Map<string, Promise<{ stock: number; replenishment: ReplenishmentRow } | null>>;
+
 /** Too little stock: open a replenishment if none is open (in this transaction) and say what is available. */
 async function rejectShortStock(
   trx: Transaction<InventoryTables>,
   request: CheckoutRequest,
   correlationId: string,
+  shortages: Shortages,
 ): Promise<AppError> {
-  const product = await trx
-    .selectFrom('products')
-    .select(['stock', 'reorder_quantity', 'factory_id'])
-    .where('sku', '=', request.sku)
-    .executeTakeFirst();
-  if (!product) return new ProductNotFoundError(request.sku);
-  const { replenishment } = await openReplenishmentIfNone(trx, {
-    sku: request.sku,
-    quantity: product.reorder_quantity,
-    factoryId: product.factory_id,
-    stock: product.stock,
-    correlationId,
-  });
-  return new OutOfStockError(request.sku, request.quantity, product.stock, toReplenishment(replenishment));
+  let shortage = shortages.get(request.sku);
+  if (!shortage) {
+    shortage = (async () => {
+      const product = await trx
+        .selectFrom('products')
+        .select(['stock', 'reorder_quantity', 'factory_id'])
+        .where('sku', '=', request.sku)
+        .executeTakeFirst();
+      if (!product) return null;
+      const { replenishment } = await openReplenishmentIfNone(trx, {
+        sku: request.sku,
+        quantity: product.reorder_quantity,
+        factoryId: product.factory_id,
+        stock: product.stock,
+        correlationId,
+      });
+      return { stock: product.stock, replenishment };
+    })();
+    shortages.set(request.sku, shortage);
+  }
+  const known = await shortage;
+  if (!known) return new ProductNotFoundError(request.sku);
+  return new OutOfStockError(request.sku, request.quantity, known.stock, toReplenishment(known.replenishment));
 }
 
 /** Canonical hash of the fields that define "the same request". */
