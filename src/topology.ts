@@ -39,6 +39,8 @@ export interface EventDeclaration {
   readonly name: EventName;
   readonly producer: ServiceName;
   readonly description: string;
+  /** A high-volume event that may wait behind the others in the outbox (they take the priority lane). */
+  readonly bulk?: boolean;
 }
 
 export interface DatabaseDeclaration {
@@ -90,7 +92,7 @@ export const topology: Topology = {
     { name: 'notifications', services: ['notifications'], urlVariable: 'NOTIFICATIONS_DATABASE_URL' },
   ],
   events: [
-    { name: 'order.placed', producer: 'sales', description: 'a checkout confirmed an order' },
+    { name: 'order.placed', producer: 'sales', description: 'a checkout confirmed an order', bulk: true },
     {
       name: 'replenishment.requested',
       producer: 'sales',

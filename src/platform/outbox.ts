@@ -57,6 +57,11 @@ export interface OutboxRelayOptions {
    * the embedded system runs one relay per database.
    */
   readonly claimRows?: boolean;
+  /**
+   * Event types published ahead of everything else (a priority lane): a rare, time-critical event such
+   * as a replenishment must not wait behind a backlog of orders. Order holds within each lane.
+   */
+  readonly urgentTypes?: readonly string[];
 }
 
 /**
@@ -72,7 +77,14 @@ export class OutboxRelay {
   #stopped = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { sweepIntervalMs: 1000, batchSize: 500, onPublished: () => {}, claimRows: false, ...options };
+    this.#options = {
+      sweepIntervalMs: 1000,
+      batchSize: 500,
+      onPublished: () => {},
+      claimRows: false,
+      urgentTypes: [],
+      ...options,
+    };
   }
 
   start(): void {
@@ -128,14 +140,24 @@ export class OutboxRelay {
   }
 
   async #publishFrom(db: Kysely<OutboxDatabase>, claim: boolean): Promise<number> {
-    const { sns, topicArn, batchSize } = this.#options;
-    const pending = db
-      .selectFrom('outbox')
-      .select(['seq', 'id', 'type', 'payload'])
-      .where('published_at', 'is', null)
-      .orderBy('seq')
-      .limit(batchSize);
-    const rows = await (claim ? pending.forUpdate().skipLocked() : pending).execute();
+    const { sns, topicArn, batchSize, urgentTypes } = this.#options;
+    const select = (limit: number, lane?: 'urgent' | 'rest') => {
+      let query = db
+        .selectFrom('outbox')
+        .select(['seq', 'id', 'type', 'payload'])
+        .where('published_at', 'is', null)
+        .orderBy('seq')
+        .limit(limit);
+      if (lane === 'urgent') query = query.where('type', 'in', urgentTypes);
+      if (lane === 'rest') query = query.where('type', 'not in', urgentTypes);
+      return (claim ? query.forUpdate().skipLocked() : query).execute();
+    };
+    let rows;
+    if (urgentTypes.length === 0) rows = await select(batchSize);
+    else {
+      rows = await select(batchSize, 'urgent');
+      if (rows.length < batchSize) rows = [...rows, ...(await select(batchSize - rows.length, 'rest'))];
+    }
     if (rows.length === 0) return 0;
     const chunks: (typeof rows)[] = [];
     for (let i = 0; i < rows.length; i += 10) chunks.push(rows.slice(i, i + 10));

@@ -174,4 +174,15 @@ export const inventoryMigrations: Record<string, Migration> = {
       await db.schema.createIndex('orders_created_at').on('orders').column('created_at').execute();
     },
   },
+  '2026-11-25-07-index-unpublished-outbox-by-type': {
+    async up(db: Kysely<any>) {
+      // The relay's priority lane reads unpublished rows of a few rare types behind a large backlog.
+      await db.schema
+        .createIndex('outbox_unpublished_by_type')
+        .on('outbox')
+        .columns(['type', 'seq'])
+        .where(sql<boolean>`published_at is null`)
+        .execute();
+    },
+  },
 };

@@ -151,6 +151,7 @@ export async function startSystem(
       topicArn: messaging.topicArn,
       logger,
       onPublished: (event) => metrics.eventPublished(event),
+      urgentTypes: topology.events.filter((e) => !e.bulk).map((e) => e.name),
     });
     const customersRelay = new OutboxRelay({
       db: customers.db as unknown as Kysely<any>,
