@@ -152,11 +152,9 @@ export class OutboxRelay {
       if (lane === 'rest') query = query.where('type', 'not in', urgentTypes);
       return (claim ? query.forUpdate().skipLocked() : query).execute();
     };
-    let rows;
-    if (urgentTypes.length === 0) rows = await select(batchSize);
-    else {
-      rows = await select(batchSize, 'urgent');
-      if (rows.length < batchSize) rows = [...rows, ...(await select(batchSize - rows.length, 'rest'))];
+    let rows = await select(batchSize, urgentTypes.length === 0 ? undefined : 'urgent');
+    if (urgentTypes.length > 0 && rows.length < batchSize) {
+      rows = [...rows, ...(await select(batchSize - rows.length, 'rest'))];
     }
     if (rows.length === 0) return 0;
     const chunks: (typeof rows)[] = [];

@@ -32,7 +32,7 @@ const lines = [
   `  admin token       ${config.adminToken}${config.adminTokenGenerated ? '   (generated, kept in DATA_DIR/secrets.json)' : ''}`,
   '',
 ];
-process.stdout.write(lines.join('\n') + '\n');
+process.stdout.write(`${lines.join('\n')}\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
