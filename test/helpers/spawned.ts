@@ -1,21 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../scripts/free-port.ts';
 import { ADMIN_TOKEN, type ApiInit, type ApiResponse, callApi, waitFor } from './system.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
+export { freePort };
 
-/** A free loopback port (closed again before use; fine for tests on one machine). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const root = path.resolve(import.meta.dirname, '../..');
 
 export interface SpawnedSystem {
   readonly url: string;
