@@ -33,30 +33,38 @@ function toProduct(row: ProductRow, open: Replenishment | null): Product {
   };
 }
 
-/** Open replenishments (at most one per sku, by a unique partial index), keyed by sku. */
-async function openReplenishments(db: Db, skus?: readonly string[]): Promise<Map<string, Replenishment>> {
+/**
+ * Products with their open replenishment, in one query: a product has at most one open (unique partial
+ * index), so the left join yields one row per product.
+ */
+async function productsWithOpenReplenishment(db: Db, sku?: string): Promise<Product[]> {
   let query = db
-    .selectFrom('replenishments')
-    .select(['id', 'sku', 'status', 'quantity', 'requested_at'])
-    .where('status', 'in', OPEN_REPLENISHMENT_STATUSES);
-  if (skus) query = query.where('sku', 'in', skus);
+    .selectFrom('products as p')
+    .leftJoin('replenishments as r', (join) =>
+      join.onRef('r.sku', '=', 'p.sku').on('r.status', 'in', OPEN_REPLENISHMENT_STATUSES),
+    )
+    .selectAll('p')
+    .select(['r.id as r_id', 'r.status as r_status', 'r.quantity as r_quantity', 'r.requested_at as r_requested_at'])
+    .orderBy('p.sku');
+  if (sku !== undefined) query = query.where('p.sku', '=', sku);
   const rows = await query.execute();
-  return new Map(rows.map((row) => [row.sku, toReplenishment(row)]));
+  return rows.map(({ r_id, r_status, r_quantity, r_requested_at, ...product }) =>
+    toProduct(
+      product,
+      r_id && r_status && r_quantity !== null && r_requested_at
+        ? toReplenishment({ id: r_id, status: r_status, quantity: r_quantity, requested_at: r_requested_at })
+        : null,
+    ),
+  );
 }
 
-export async function listProducts(db: Db): Promise<Product[]> {
-  const [rows, open] = await Promise.all([
-    db.selectFrom('products').selectAll().orderBy('sku').execute(),
-    openReplenishments(db),
-  ]);
-  return rows.map((row) => toProduct(row, open.get(row.sku) ?? null));
+export function listProducts(db: Db): Promise<Product[]> {
+  return productsWithOpenReplenishment(db);
 }
 
 export async function findProduct(db: Db, sku: string): Promise<Product | undefined> {
-  const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
-  if (!row) return undefined;
-  const open = await openReplenishments(db, [sku]);
-  return toProduct(row, open.get(sku) ?? null);
+  const [product] = await productsWithOpenReplenishment(db, sku);
+  return product;
 }
 
 /** Creates or replaces a product in one statement; `created` tells which happened. */
