@@ -159,7 +159,7 @@ export const topology: Topology = {
       visibilityTimeoutS: 5,
       maxReceiveCount: 3,
       batchSize: 10,
-      concurrency: 2,
+      concurrency: 4,
     },
   ],
   routes: [
