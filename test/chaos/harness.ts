@@ -74,6 +74,23 @@ export async function runScenario(
   return { scenario, load, faults, invariants: checks.list, durationMs: Date.now() - started };
 }
 
+/** {@link runScenario} on a fresh system from {@link startChaosSystem}, destroyed afterwards whatever happens. */
+export function runOnSystem(
+  scenario: string,
+  context: ChaosContext,
+  env: Record<string, string>,
+  body: (system: TestSystem, checks: Checks, describe: (load: string, faults: string) => void) => Promise<unknown>,
+): Promise<ScenarioResult> {
+  return runScenario(scenario, async (checks, describe) => {
+    const system = await startChaosSystem(context, env);
+    try {
+      await body(system, checks, describe);
+    } finally {
+      await system.destroy();
+    }
+  });
+}
+
 /**
  * The whole system in this process (test/helpers/system.ts), on PGlite or on fresh databases of the
  * given PostgreSQL server. The server URL comes from the context so `npm run chaos` can run outside vitest.

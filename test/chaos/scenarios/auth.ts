@@ -10,9 +10,8 @@ import {
   isContractError,
   queueDepthsOf,
   rawRequest,
-  runScenario,
+  runOnSystem,
   type ScenarioResult,
-  startChaosSystem,
 } from '../harness.ts';
 
 export interface AuthSize {
@@ -60,14 +59,12 @@ function credentials(token: string): [string, { headers: Record<string, string>;
  * or redriven). The comparison itself is checked to hash both sides and use timingSafeEqual.
  */
 export async function authScenario(size: AuthSize, context: ChaosContext = {}): Promise<ScenarioResult> {
-  return runScenario('Auth (admin and ops endpoints)', async (checks, describe) => {
-    const system = await startChaosSystem(context, { FACTORY_STAGE_MS: '600000' });
-    try {
-      await run(system, size, checks, describe);
-    } finally {
-      await system.destroy();
-    }
-  });
+  return runOnSystem(
+    'Auth (admin and ops endpoints)',
+    context,
+    { FACTORY_STAGE_MS: '600000' },
+    (system, checks, describe) => run(system, size, checks, describe),
+  );
 }
 
 async function run(

@@ -8,9 +8,8 @@ import {
   consumerRecords,
   mailsFor,
   queueDepthsOf,
-  runScenario,
+  runOnSystem,
   type ScenarioResult,
-  startChaosSystem,
   sum,
   waitForQueuesDrained,
 } from '../harness.ts';
@@ -40,20 +39,18 @@ const FACTORY_LATENCY_MS = 2500;
  * must count once for its customer.
  */
 export async function duplicatesScenario(size: DuplicatesSize, context: ChaosContext = {}): Promise<ScenarioResult> {
-  return runScenario('Duplicates (callbacks ×3, redelivery)', async (checks, describe) => {
-    const system = await startChaosSystem(context, {
+  return runOnSystem(
+    'Duplicates (callbacks ×3, redelivery)',
+    context,
+    {
       QUEUE_VISIBILITY_TIMEOUT_S: '1',
       // Redeliveries here are successes, not failures; keep them clear of the DLQ.
       QUEUE_MAX_RECEIVE_COUNT: '10',
       FACTORY_TIMEOUT_MS: String(FACTORY_LATENCY_MS * 3),
       FACTORY_STAGE_MS: '50',
-    });
-    try {
-      await run(system, size, checks, describe, context);
-    } finally {
-      await system.destroy();
-    }
-  });
+    },
+    (system, checks, describe) => run(system, size, checks, describe, context),
+  );
 }
 
 async function run(

@@ -5,11 +5,10 @@ import {
   consumerRecords,
   mailsFor,
   queueDepthsOf,
-  runScenario,
+  runOnSystem,
   type ScenarioResult,
   seededRandom,
   sleep,
-  startChaosSystem,
   sum,
   waitForQueuesDrained,
 } from '../harness.ts';
@@ -35,19 +34,17 @@ const PRODUCT = { stock: 12, reorderPoint: 4, reorderQuantity: 20 };
  * operator redrives the DLQ through the ops API, and every replenishment completes exactly once.
  */
 export async function outageScenario(size: OutageSize, context: ChaosContext = {}): Promise<ScenarioResult> {
-  return runScenario('Factory outage (down for half the run)', async (checks, describe) => {
-    const system = await startChaosSystem(context, {
+  return runOnSystem(
+    'Factory outage (down for half the run)',
+    context,
+    {
       QUEUE_VISIBILITY_TIMEOUT_S: '1',
       QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVES),
       FACTORY_TIMEOUT_MS: '500',
       FACTORY_STAGE_MS: '30',
-    });
-    try {
-      await run(system, size, checks, describe, context);
-    } finally {
-      await system.destroy();
-    }
-  });
+    },
+    (system, checks, describe) => run(system, size, checks, describe, context),
+  );
 }
 
 async function run(

@@ -8,9 +8,8 @@ import {
   isContractError,
   type RawAnswer,
   rawRequest,
-  runScenario,
+  runOnSystem,
   type ScenarioResult,
-  startChaosSystem,
 } from '../harness.ts';
 
 export interface FuzzSize {
@@ -48,14 +47,12 @@ const SQL_PAYLOADS = [
  * was refused left the inventory database exactly as it was.
  */
 export async function fuzzScenario(size: FuzzSize, context: ChaosContext = {}): Promise<ScenarioResult> {
-  return runScenario('Fuzz (every endpoint)', async (checks, describe) => {
-    const system = await startChaosSystem(context, { FACTORY_STAGE_MS: '600000', REPLENISHMENT_TIMEOUT_S: '100000' });
-    try {
-      await run(system, size, checks, describe, context);
-    } finally {
-      await system.destroy();
-    }
-  });
+  return runOnSystem(
+    'Fuzz (every endpoint)',
+    context,
+    { FACTORY_STAGE_MS: '600000', REPLENISHMENT_TIMEOUT_S: '100000' },
+    (system, checks, describe) => run(system, size, checks, describe, context),
+  );
 }
 
 async function run(

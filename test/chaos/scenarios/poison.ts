@@ -6,9 +6,8 @@ import {
   type Checks,
   mailsFor,
   queueDepthsOf,
-  runScenario,
+  runOnSystem,
   type ScenarioResult,
-  startChaosSystem,
   sum,
   waitForQueuesDrained,
 } from '../harness.ts';
@@ -70,19 +69,17 @@ function poisonFor(queue: string, n: number): string {
  * ends in its queue's DLQ after the maximum receives, exactly as sent, and everything else completes.
  */
 export async function poisonScenario(size: PoisonSize, context: ChaosContext = {}): Promise<ScenarioResult> {
-  return runScenario('Poison messages on every queue', async (checks, describe) => {
-    const system = await startChaosSystem(context, {
+  return runOnSystem(
+    'Poison messages on every queue',
+    context,
+    {
       QUEUE_VISIBILITY_TIMEOUT_S: '1',
       QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVES),
       FACTORY_STAGE_MS: '20',
       VIP_THRESHOLD: '10',
-    });
-    try {
-      await run(system, size, checks, describe, context);
-    } finally {
-      await system.destroy();
-    }
-  });
+    },
+    (system, checks, describe) => run(system, size, checks, describe, context),
+  );
 }
 
 async function run(
