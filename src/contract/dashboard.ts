@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { QueueDepthResponse } from './responses.ts';
-
+import { ProductResponse, QueueDepthResponse } from './responses.ts';
 /**
  * What the live dashboard shows, pushed once a second over Server-Sent Events. Public by design: no
  * mail addresses, customer ids only as anonymized handles, order ids shortened.
@@ -29,13 +28,8 @@ export const ReplenishmentProgress = z.object({
 });
 export type ReplenishmentProgress = z.infer<typeof ReplenishmentProgress>;
 
-export const DashboardProduct = z.object({
-  sku: z.string(),
-  name: z.string(),
-  price: z.number(),
-  stock: z.number().int(),
-  reorderPoint: z.number().int(),
-  reorderQuantity: z.number().int(),
+/** A product as GET /products shows it, less the factory, with its replenishment's progress. */
+export const DashboardProduct = ProductResponse.omit({ factoryId: true, replenishment: true }).extend({
   /** The open replenishment, else the latest closed one (so its last steps stay visible). */
   replenishment: ReplenishmentProgress.nullable(),
 });
