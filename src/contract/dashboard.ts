@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProductResponse, QueueDepthResponse } from './responses.ts';
+
 /**
  * What the live dashboard shows, pushed once a second over Server-Sent Events. Public by design: no
  * mail addresses, customer ids only as anonymized handles, order ids shortened.
