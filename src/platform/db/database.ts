@@ -10,6 +10,11 @@ export interface DatabaseOptions {
   readonly url?: string | undefined;
   readonly dataDir: string;
   readonly migrations: Record<string, Migration>;
+  /**
+   * PGlite only: run the database on its own worker thread (the default), so its WebAssembly and file
+   * I/O leave the caller's event loop free; `false` runs it in this thread (measurements, one-off reads).
+   */
+  readonly thread?: boolean;
 }
 
 export interface Database<T> {
@@ -51,8 +56,7 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   } else {
     engine = 'pglite';
     await mkdir(options.dataDir, { recursive: true });
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(options.dataDir);
+    const pglite = await openPGlite(options.dataDir, options.thread ?? true);
     db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
   }
   try {
@@ -69,4 +73,22 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Embedded PostgreSQL settings, passed as start parameters (the data directory's postgresql.conf stays
+ * as initdb wrote it). PGlite's defaults size shared buffers for a server (128 MB); each service
+ * database here holds a small hot set, and three of them share one process.
+ */
+const pgliteSettings = { shared_buffers: '16MB', wal_buffers: '1MB' };
+
+async function openPGlite(dataDir: string, thread: boolean) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const startParams = [
+    ...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams,
+    ...Object.entries(pgliteSettings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
+  if (!thread) return PGlite.create(dataDir, { startParams });
+  const { PGliteThread } = await import('./pglite-thread.ts');
+  return PGliteThread.start(dataDir, { startParams });
 }

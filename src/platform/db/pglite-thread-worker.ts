@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import type { FromThread, ToThread } from './pglite-thread.ts';
+
+// One embedded database on its own thread: the WebAssembly Postgres and its file I/O run here, so the
+// thread that serves HTTP only sends statements and receives rows.
+const { dataDir, options } = workerData as { dataDir: string; options: PGliteOptions };
+const port = parentPort!;
+const post = (message: FromThread) => port.postMessage(message);
+
+let db: PGlite;
+try {
+  db = await PGlite.create(dataDir, options);
+} catch (error) {
+  post({ type: 'failed', error: serializeError(error) });
+  process.exit(1);
+}
+
+port.on('message', (message: ToThread) => {
+  if (message.type === 'close') {
+    db.close().then(
+      () => post({ type: 'closed' }),
+      () => post({ type: 'closed' }),
+    );
+    return;
+  }
+  db.query(message.sql, message.params).then(
+    (result) =>
+      post({
+        type: 'result',
+        id: message.id,
+        rows: result.rows,
+        ...(result.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
+      }),
+    (error: unknown) => post({ type: 'result', id: message.id, error: serializeError(error) }),
+  );
+});
+post({ type: 'ready' });
+
+/** Postgres errors carry their SQLSTATE and details as own properties; keep them across the thread boundary. */
+function serializeError(error: unknown): { message: string; [key: string]: unknown } {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (value === undefined || typeof value === 'function' || typeof value === 'object') continue;
+    fields[key] = value;
+  }
+  return { ...fields, name: error.name, message: error.message };
+}

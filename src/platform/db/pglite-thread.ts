@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type { PGliteOptions } from '@electric-sql/pglite';
+import type { PGliteLike } from './pglite-dialect.ts';
+
+/** Messages to the database thread. */
+export type ToThread = { type: 'query'; id: number; sql: string; params: unknown[] } | { type: 'close' };
+/** Messages from the database thread. */
+export type FromThread =
+  | { type: 'ready' }
+  | { type: 'failed'; error: SerializedError }
+  | { type: 'closed' }
+  | { type: 'result'; id: number; rows?: unknown[]; affectedRows?: number; error?: SerializedError };
+type SerializedError = { message: string; [key: string]: unknown };
+
+const run = promisify(execFile);
+
+interface Waiting {
+  resolve: (result: { rows: any[]; affectedRows?: number }) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * An embedded PGlite database running on a worker thread of this process, behind the same small
+ * interface the Kysely dialect uses for an in-process one. Statements and rows cross the thread
+ * boundary by structured clone (dates, numbers, JSON values survive as they are).
+ */
+export class PGliteThread implements PGliteLike {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 0;
+  #gone: Error | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.on('message', (message: FromThread) => {
+      if (message.type !== 'result') return;
+      const waiting = this.#waiting.get(message.id);
+      if (!waiting) return;
+      this.#waiting.delete(message.id);
+      if (message.error) waiting.reject(toError(message.error));
+      else
+        waiting.resolve({
+          rows: message.rows ?? [],
+          ...(message.affectedRows !== undefined ? { affectedRows: message.affectedRows } : {}),
+        });
+    });
+    const fail = (error: Error) => {
+      this.#gone ??= error;
+      for (const waiting of this.#waiting.values()) waiting.reject(this.#gone);
+      this.#waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the database thread exited (code ${code})`)));
+  }
+
+  /**
+   * Starts the thread and opens the database in `dataDir`; resolves once it answers. A new database is
+   * first created by a short-lived child process: initdb takes hundreds of megabytes that this process
+   * would otherwise keep for its whole life.
+   */
+  static async start(dataDir: string, options: PGliteOptions = {}): Promise<PGliteThread> {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir, options);
+    return new PGliteThread(await spawn(dataDir, options));
+  }
+
+  query<R>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; affectedRows?: number }> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ type: 'query', id, sql, params } satisfies ToThread);
+    });
+  }
+
+  /** Closes the database cleanly (a checkpoint on disk), then ends the thread. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      if (!this.#gone) {
+        const closed = new Promise<void>((resolve) => {
+          this.#worker.on('message', (message: FromThread) => message.type === 'closed' && resolve());
+          this.#worker.once('exit', () => resolve());
+        });
+        this.#worker.postMessage({ type: 'close' } satisfies ToThread);
+        await closed;
+      }
+      this.#gone ??= new Error('the database is closed');
+      await this.#worker.terminate();
+    })();
+    return this.#closed;
+  }
+}
+
+async function createDatabase(dataDir: string, options: PGliteOptions): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-create.ts', import.meta.url));
+  try {
+    await run(process.execPath, [script, dataDir, JSON.stringify(options)]);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`could not create the database in ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: error });
+  }
+}
+
+async function spawn(dataDir: string, options: PGliteOptions): Promise<Worker> {
+  const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
+    workerData: { dataDir, options },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (message: FromThread) => {
+      if (message.type === 'ready') resolve();
+      else if (message.type === 'failed') reject(toError(message.error));
+      else return;
+      worker.off('message', onMessage);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      reject(new Error(`the database thread exited (code ${code}) while opening ${dataDir}`)),
+    );
+  });
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+  return worker;
+}
+
+function toError(serialized: SerializedError): Error {
+  return Object.assign(new Error(serialized.message), serialized);
+}

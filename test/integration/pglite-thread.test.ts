@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
+import { PGliteThread } from '../../src/platform/db/pglite-thread.ts';
+
+describe('PGlite on its own thread', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'donut-pglite-thread-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a new database, runs parameterised statements and transactions, and keeps data on disk', async () => {
+    const dataDir = path.join(dir, 'one');
+    let db = new Kysely<any>({ dialect: new PGliteDialect(await PGliteThread.start(dataDir)) });
+    try {
+      await sql`create table items (id int primary key, name text not null, at timestamptz not null, body jsonb)`.execute(
+        db,
+      );
+      const at = new Date('2026-01-02T03:04:05.000Z');
+      await db
+        .insertInto('items')
+        .values({ id: 1, name: "o'brien; drop table items", at, body: JSON.stringify({ n: [1, 2] }) })
+        .execute();
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.insertInto('items').values({ id: 2, name: 'rolled back', at }).execute();
+          throw new Error('abort');
+        })
+        .catch(() => {});
+      const rows = await db.selectFrom('items').selectAll().execute();
+      expect(rows).toEqual([{ id: 1, name: "o'brien; drop table items", at, body: { n: [1, 2] } }]);
+      expect(rows[0]!.at).toBeInstanceOf(Date);
+      const updated = await db.updateTable('items').set({ name: 'x' }).where('id', '=', 1).executeTakeFirst();
+      expect(updated.numUpdatedRows).toBe(1n);
+    } finally {
+      await db.destroy();
+    }
+    db = new Kysely<any>({ dialect: new PGliteDialect(await PGliteThread.start(dataDir)) });
+    try {
+      expect(await db.selectFrom('items').select('name').execute()).toEqual([{ name: 'x' }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('brings PostgreSQL errors across with their SQLSTATE, and refuses work once closed', async () => {
+    const thread = await PGliteThread.start(path.join(dir, 'two'));
+    await thread.query('create table t (id int primary key)');
+    await thread.query('insert into t values ($1)', [1]);
+    const error = await thread.query('insert into t values ($1)', [1]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: '23505', constraint: 't_pkey' });
+    // The database is still usable after an error.
+    expect((await thread.query<{ n: number }>('select count(*)::int as n from t')).rows).toEqual([{ n: 1 }]);
+    await thread.close();
+    await thread.close();
+    await expect(thread.query('select 1')).rejects.toThrow('closed');
+  });
+
+  it('reports a data directory it cannot create', async () => {
+    await expect(PGliteThread.start('/proc/no-such-place/db')).rejects.toThrow(/could not create the database/);
+  });
+});
