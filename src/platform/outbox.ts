@@ -3,6 +3,7 @@ import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventData, EventEnvelope, EventType } from '../contract/events.ts';
+import { packEvents } from './event-bundle.ts';
 
 export interface OutboxTable {
   seq: Generated<number>;
@@ -62,6 +63,8 @@ export interface OutboxRelayOptions {
    * as a replenishment must not wait behind a backlog of orders. Order holds within each lane.
    */
   readonly urgentTypes?: readonly string[];
+  /** Event types published several to a message (see event-bundle.ts): the high-volume ones. */
+  readonly bundledTypes?: readonly string[];
 }
 
 /**
@@ -71,6 +74,7 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
+  readonly #bundled: ReadonlySet<string>;
   #running: Promise<void> | null = null;
   #again = false;
   #timer: NodeJS.Timeout | null = null;
@@ -83,8 +87,10 @@ export class OutboxRelay {
       onPublished: () => {},
       claimRows: false,
       urgentTypes: [],
+      bundledTypes: [],
       ...options,
     };
+    this.#bundled = new Set(this.#options.bundledTypes);
   }
 
   start(): void {
@@ -157,26 +163,36 @@ export class OutboxRelay {
       rows = [...rows, ...(await select(batchSize - rows.length, 'rest'))];
     }
     if (rows.length === 0) return 0;
-    const chunks: (typeof rows)[] = [];
-    for (let i = 0; i < rows.length; i += 10) chunks.push(rows.slice(i, i + 10));
-    // Chunk by chunk (PublishBatch takes 10), stopping at the first failure; then one update marks them all.
+    const messages = packEvents(
+      rows.map((row) => ({
+        row,
+        type: row.type,
+        body: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
+      })),
+      this.#bundled,
+    );
+    // Ten messages per PublishBatch, call by call, stopping at the first failure; then one update marks them all.
     const results: PromiseSettledResult<{ published: typeof rows; failed: { Message?: string | undefined }[] }>[] = [];
-    for (const chunk of chunks) {
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
       try {
         const result = await sns.send(
           new PublishBatchCommand({
             TopicArn: topicArn,
-            PublishBatchRequestEntries: chunk.map((row) => ({
-              Id: String(row.seq),
-              Message: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
-              MessageAttributes: { type: { DataType: 'String', StringValue: row.type } },
+            PublishBatchRequestEntries: chunk.map((message) => ({
+              Id: messageId(message),
+              Message: message.body,
+              MessageAttributes: { type: { DataType: 'String', StringValue: message.type } },
             })),
           }),
         );
         const failed = new Set((result.Failed ?? []).map((f) => f.Id));
         results.push({
           status: 'fulfilled',
-          value: { published: chunk.filter((row) => !failed.has(String(row.seq))), failed: result.Failed ?? [] },
+          value: {
+            published: chunk.filter((m) => !failed.has(messageId(m))).flatMap((m) => m.events.map((e) => e.row)),
+            failed: result.Failed ?? [],
+          },
         });
         if (failed.size > 0) break;
       } catch (reason) {
@@ -209,4 +225,9 @@ export class OutboxRelay {
       throw new Error(`topic refused ${refused.length} events: ${refused[0]?.Message ?? 'unknown'}`);
     return rows.length;
   }
+}
+
+/** A message's id in a PublishBatch: the outbox sequence number of its first event. */
+function messageId(message: { events: readonly { row: { seq: number } }[] }): string {
+  return String(message.events[0]!.row.seq);
 }

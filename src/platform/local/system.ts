@@ -152,6 +152,7 @@ export async function startSystem(
       logger,
       onPublished: (event) => metrics.eventPublished(event),
       urgentTypes: topology.events.filter((e) => !e.bulk).map((e) => e.name),
+      bundledTypes: topology.events.filter((e) => e.bulk).map((e) => e.name),
     });
     const customersRelay = new OutboxRelay({
       db: customers.db as unknown as Kysely<any>,

@@ -73,6 +73,8 @@ export class LambdaRuntime {
             logger: options.logger.child({ outbox: name }),
             // Many Lambdas relay the same outbox at once; each claims its rows.
             claimRows: true,
+            urgentTypes: options.topology.events.filter((e) => !e.bulk).map((e) => e.name),
+            bundledTypes: options.topology.events.filter((e) => e.bulk).map((e) => e.name),
           }),
         );
       }
