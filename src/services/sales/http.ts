@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CheckoutRequest, IdempotencyKey, ProductInput, Sku } from '../../contract/http.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { CoalescedRead, CoalescedReads } from '../../platform/coalesced-read.ts';
 import { correlationIdFrom, createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 import { checkout } from './checkout.ts';
@@ -28,12 +29,15 @@ export function createSalesApp(deps: SalesDeps) {
     deps.checkoutBatchSize && deps.checkoutBatchSize > 1
       ? createCheckoutBatcher(db, deps.checkoutBatchSize)
       : (item: Parameters<typeof checkout>[1]) => checkout(db, item);
+  // A crowd watching stock during a sale shares queries; each answer is still as fresh as its request.
+  const allProducts = new CoalescedRead(() => listProducts(db));
+  const oneProduct = new CoalescedReads((sku: string) => findProduct(db, sku));
 
-  app.get('/products', async (c) => c.json({ products: await listProducts(db) }));
+  app.get('/products', async (c) => c.json({ products: await allProducts.read() }));
 
   app.get('/products/:sku', async (c) => {
     const sku = readValue('sku', c.req.param('sku'), Sku);
-    const product = await findProduct(db, sku);
+    const product = await oneProduct.read(sku);
     if (!product) throw new ProductNotFoundError(sku);
     return c.json(product);
   });
