@@ -64,7 +64,7 @@ export interface ServiceWiring {
 }
 
 // Group commit pays off on embedded PGlite's single connection; a PostgreSQL server runs checkouts in parallel.
-const CHECKOUT_BATCH_SIZE = 32;
+const CHECKOUT_BATCH_SIZE = 64;
 
 const ping = async (db: Kysely<any>): Promise<void> => {
   await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();

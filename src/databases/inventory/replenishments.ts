@@ -22,6 +22,25 @@ export async function openReplenishmentIfNone(
   trx: Transaction<InventoryTables>,
   input: OpenReplenishmentInput,
 ): Promise<{ replenishment: ReplenishmentRow; opened: boolean }> {
+  const inserted = await insertReplenishmentIfNone(trx, input);
+  if (inserted) return { replenishment: inserted, opened: true };
+  const open = await trx
+    .selectFrom('replenishments')
+    .selectAll()
+    .where('sku', '=', input.sku)
+    .where('status', 'in', OPEN_REPLENISHMENT_STATUSES)
+    .executeTakeFirstOrThrow();
+  return { replenishment: open, opened: false };
+}
+
+/**
+ * {@link openReplenishmentIfNone} for a caller that only needs one to be open: one statement when one
+ * already is. Returns the replenishment it opened, or undefined.
+ */
+export async function insertReplenishmentIfNone(
+  trx: Transaction<InventoryTables>,
+  input: OpenReplenishmentInput,
+): Promise<ReplenishmentRow | undefined> {
   const inserted = await trx
     .insertInto('replenishments')
     .values({
@@ -51,13 +70,6 @@ export async function openReplenishmentIfNone(
       },
       input.correlationId,
     );
-    return { replenishment: inserted, opened: true };
   }
-  const open = await trx
-    .selectFrom('replenishments')
-    .selectAll()
-    .where('sku', '=', input.sku)
-    .where('status', 'in', OPEN_REPLENISHMENT_STATUSES)
-    .executeTakeFirstOrThrow();
-  return { replenishment: open, opened: false };
+  return inserted;
 }

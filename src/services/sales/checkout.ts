@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppError } from '../../contract/errors.ts';
 import type { CheckoutRequest, Order } from '../../contract/http.ts';
-import { openReplenishmentIfNone } from '../../databases/inventory/replenishments.ts';
+import { insertReplenishmentIfNone, openReplenishmentIfNone } from '../../databases/inventory/replenishments.ts';
 import type { InventoryTables, ReplenishmentRow } from '../../databases/inventory/tables.ts';
 import { outboxEnvelope } from '../../platform/outbox.ts';
 import { IdempotencyKeyReusedError, OutOfStockError, ProductNotFoundError } from './errors.ts';
@@ -76,8 +76,8 @@ export async function placeOrders(
       prepared.map((p) => p.args),
     )}::jsonb) order by idx`.execute(trx);
     const outcomes: CheckoutOutcome[] = [];
-    const shortages: Shortages = new Map();
-    for (const row of rows) outcomes.push(await settle(trx, prepared[row.idx]!, row, shortages));
+    const batch: BatchState = { shortages: new Map(), replenishing: new Set() };
+    for (const row of rows) outcomes.push(await settle(trx, prepared[row.idx]!, row, batch));
     return outcomes;
   });
 }
@@ -137,7 +137,7 @@ async function settle(
   trx: Transaction<InventoryTables>,
   prepared: PreparedItem,
   placed: PlaceOrderRow,
-  shortages: Shortages,
+  batch: BatchState,
 ): Promise<CheckoutOutcome> {
   const { item, order, requestHash } = prepared;
   const { request, correlationId } = item;
@@ -152,12 +152,14 @@ async function settle(
         },
       };
     case 'short':
-      return { error: await rejectShortStock(trx, request, correlationId, shortages) };
+      return { error: await rejectShortStock(trx, request, correlationId, batch.shortages) };
     case 'key_race':
       throw new KeyRace();
   }
-  if (placed.stock! <= placed.reorder_point!) {
-    await openReplenishmentIfNone(trx, {
+  // Below the reorder point every sale would ask again; once per sku per batch is enough.
+  if (placed.stock! <= placed.reorder_point! && !batch.replenishing.has(request.sku)) {
+    batch.replenishing.add(request.sku);
+    await insertReplenishmentIfNone(trx, {
       sku: request.sku,
       quantity: placed.reorder_quantity!,
       factoryId: placed.factory_id!,
@@ -170,6 +172,13 @@ async function settle(
 
 /** Per batch: what a sku had when stock ran short, so a crowd of 409s costs one lookup, not one each. */
 type Shortages = Map<string, Promise<{ stock: number; replenishment: ReplenishmentRow } | null>>;
+
+/** What one batch's transaction already knows, per sku. */
+interface BatchState {
+  readonly shortages: Shortages;
+  /** Skus for which a replenishment is known to be open in this transaction. */
+  readonly replenishing: Set<string>;
+}
 
 /** Too little stock: open a replenishment if none is open (in this transaction) and say what is available. */
 async function rejectShortStock(
