@@ -40,6 +40,9 @@ export interface FlashSaleResult {
   eventLagMs: { p50: number; p99: number; max: number };
   stockOutToFactoryOrderMs: { p50: number; max: number; count: number };
   replenishments: number;
+  /** Highest resident memory sampled while the sale ran and the queues drained. */
+  saleRssMb: number;
+  /** Highest resident memory since start, including creating the databases (initdb) in a fresh DATA_DIR. */
   peakRssMb: number;
   invariants: Invariant[];
 }
@@ -87,6 +90,13 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
       if (res.status !== 201) throw new Error(`could not create ${sku}: ${res.status}`);
     }
 
+    let saleRssMb = await system.rssMb();
+    const sampler = setInterval(() => {
+      system.rssMb().then(
+        (mb) => (saleRssMb = Math.max(saleRssMb, mb)),
+        () => {},
+      );
+    }, 100);
     let n = 0;
     const readsDone = new AbortController();
     const readsRun = load({
@@ -118,6 +128,8 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
     readsDone.abort();
     const reads = await readsRun;
     await waitForDrain(system.url, options.drainTimeoutS);
+    clearInterval(sampler);
+    saleRssMb = Math.max(saleRssMb, await system.rssMb());
     const peakRssMb = await system.peakRssMb();
     await system.stop();
     const checked = await checkInvariants(dataDir, options, checkout);
@@ -127,6 +139,7 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
       reads,
       confirmed: checkout.statuses['201'] ?? 0,
       confirmedPerSecond: (checkout.statuses['201'] ?? 0) / checkout.seconds,
+      saleRssMb,
       peakRssMb,
       ...checked,
     };

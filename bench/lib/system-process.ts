@@ -9,8 +9,10 @@ export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
 export interface SystemProcess {
   readonly url: string;
   readonly child: ChildProcess;
-  /** Peak resident memory of the process so far (VmHWM), in MB. */
+  /** Peak resident memory of the process since it started (VmHWM), in MB. */
   peakRssMb(): Promise<number>;
+  /** Resident memory of the process now (VmRSS), in MB. */
+  rssMb(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -48,14 +50,16 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
   return {
     url,
     child,
-    peakRssMb: async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return kb / 1024;
-    },
+    peakRssMb: () => statusMb(child, 'VmHWM'),
+    rssMb: () => statusMb(child, 'VmRSS'),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+async function statusMb(child: ChildProcess, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
