@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -40,10 +40,23 @@ export function postgresDatabase<T>(config: pg.PoolConfig, onIdleError?: (error:
 
 /** Applies every pending migration, in name order; throws the first failure. Safe to run again. */
 export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<string[]> {
+  if (!(await hasPendingMigrations(db, migrations))) return [];
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return results.map((r) => r.migrationName);
+}
+
+/**
+ * One cheap read of the migration table. The migrator introspects the catalog even when there is
+ * nothing to do, and on PGlite that leaves ~150 MB of WebAssembly memory touched for good.
+ */
+async function hasPendingMigrations(db: Kysely<any>, migrations: Record<string, Migration>): Promise<boolean> {
+  const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(db).then(
+    ({ rows }) => new Set(rows.map((row) => row.name)),
+    () => null, // no migration table yet
+  );
+  return !applied || Object.keys(migrations).some((name) => !applied.has(name));
 }
 
 /** Opens (and migrates) one service database: PGlite on disk by default, PostgreSQL when `url` is set. */
