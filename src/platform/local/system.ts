@@ -99,25 +99,33 @@ export async function startSystem(
       maxReceiveCount: config.queueMaxReceiveCount,
     });
 
-    const inventory = await openDatabase<InventoryTables>({
-      url: config.databaseUrl,
-      dataDir: path.join(config.dataDir, 'inventory'),
-      migrations: inventoryMigrations,
-    });
-    stack.push(() => inventory.close());
-    // Each service owning data gets its own database, as it would on AWS.
-    const customers = await openDatabase<CustomersTables>({
-      url: config.customersDatabaseUrl,
-      dataDir: path.join(config.dataDir, 'customers'),
-      migrations: customersMigrations,
-    });
-    stack.push(() => customers.close());
-    const notifications = await openDatabase<NotificationsTables>({
-      url: config.notificationsDatabaseUrl,
-      dataDir: path.join(config.dataDir, 'notifications'),
-      migrations: notificationsMigrations,
-    });
-    stack.push(() => notifications.close());
+    // Each service owning data gets its own database, as it would on AWS. Opened side by side: creating
+    // an embedded one (initdb) takes seconds.
+    const opened = await Promise.allSettled([
+      openDatabase<InventoryTables>({
+        url: config.databaseUrl,
+        dataDir: path.join(config.dataDir, 'inventory'),
+        migrations: inventoryMigrations,
+      }),
+      openDatabase<CustomersTables>({
+        url: config.customersDatabaseUrl,
+        dataDir: path.join(config.dataDir, 'customers'),
+        migrations: customersMigrations,
+      }),
+      openDatabase<NotificationsTables>({
+        url: config.notificationsDatabaseUrl,
+        dataDir: path.join(config.dataDir, 'notifications'),
+        migrations: notificationsMigrations,
+      }),
+    ]);
+    for (const result of opened) {
+      if (result.status === 'fulfilled') stack.push(() => result.value.close());
+    }
+    const failed = opened.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [inventory, customers, notifications] = opened.map(
+      (result) => (result as PromiseFulfilledResult<unknown>).value,
+    ) as [Database<InventoryTables>, Database<CustomersTables>, Database<NotificationsTables>];
 
     const mail = await startMailSink({ port: config.mailPort, dir: path.join(config.dataDir, 'mail') });
     stack.push(() => mail.stop());
