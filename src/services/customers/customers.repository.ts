@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { outboxEnvelope } from '../../platform/outbox.ts';
 import type { CustomerRow, CustomersTables, CustomerTier } from './tables.ts';
 
 /** `GET /customers/{id}` (CONTRACT.md). */
@@ -22,7 +21,7 @@ export type PurchaseOutcome =
   | { readonly counted: true; readonly customer: Customer; readonly promoted: boolean };
 
 /**
- * Counts one order toward its customer in one atomic call of the record_purchase() database function
+ * Counts one order toward its customer in one atomic call of the count_purchases() database function
  * (see the migrations): the order id goes into the inbox first (a second delivery inserts nothing and
  * changes nothing), the quantity is added with an upsert, and a customer crossing `vipThreshold` is
  * promoted by a conditional update (`tier = 'normal'`) that writes `customer.promoted` to the outbox —
@@ -38,7 +37,7 @@ export async function recordPurchase(
 }
 
 /**
- * {@link recordPurchase} for several orders in one round trip and one transaction (record_purchases()),
+ * {@link recordPurchase} for several orders in one round trip and one statement set (count_purchases()),
  * one outcome per input, in order. The same order twice in one call counts once.
  */
 export async function recordPurchases(
@@ -47,31 +46,16 @@ export async function recordPurchases(
   vipThreshold: number,
 ): Promise<PurchaseOutcome[]> {
   const now = new Date().toISOString();
-  const items = inputs.map((input) => {
-    // purchasedQuantity is only known inside the database; record_purchase() fills it in.
-    const event = outboxEnvelope(
-      'customer.promoted',
-      {
-        customerId: input.customerId,
-        tier: 'vip',
-        purchasedQuantity: vipThreshold,
-        threshold: vipThreshold,
-        orderId: input.orderId,
-        promotedAt: now,
-      },
-      input.correlationId,
-    );
-    return {
-      orderId: input.orderId,
-      customerId: input.customerId,
-      quantity: input.quantity,
-      now,
-      eventId: event.id,
-      event,
-    };
-  });
-  const { rows } = await sql<RecordPurchaseRow & { idx: number }>`select * from record_purchases(
-      ${JSON.stringify(items)}::jsonb, ${vipThreshold}::int) order by idx`.execute(db);
+  const items = inputs.map(({ orderId, customerId, quantity, correlationId }) => ({
+    orderId,
+    customerId,
+    quantity,
+    correlationId,
+  }));
+  // count_purchases() (see the migrations) builds the customer.promoted envelope itself, only for the
+  // order that promotes, in the same shape as outboxEnvelope().
+  const { rows } = await sql<RecordPurchaseRow & { idx: number }>`select * from count_purchases(
+      ${JSON.stringify(items)}::jsonb, ${vipThreshold}::int, ${now}::text) order by idx`.execute(db);
   return rows.map((row) => {
     if (!row.counted) return { counted: false };
     const customer: Customer = {
