@@ -73,8 +73,9 @@ describe('the system started as `npm start` runs it', () => {
   });
 
   it('SIGKILL with a replenishment open: after restart the callback still completes it, no confirmed order lost', async () => {
-    // The factory lives outside the system, as the real one does, so it survives the crash.
-    const simulator = new FactorySimulator({ stageMs: 1500 });
+    // The factory lives outside the system, as the real one does, so it survives the crash. It does not
+    // retry a failed callback, so production (4 stages) must outlast a restart on a busy CI machine.
+    const simulator = new FactorySimulator({ stageMs: 3000 });
     const factoryUrl = await simulator.listen(0);
     cleanups.push(() => simulator.close());
     const env = { PORT: String(await freePort()), DATA_DIR: await tempDir(), FACTORY_URL: factoryUrl };
