@@ -105,10 +105,11 @@ export class SystemMetrics {
   }
 
   /** Derives business timings from the events as they leave the outbox. */
-  eventPublished(envelope: EventEnvelope): void {
-    this.#eventsPublished.inc({ type: envelope.type });
-    if (envelope.type === 'replenishment.completed') {
-      const data = envelope.data as { requestedAt?: string; completedAt?: string };
+  /** An event the topic accepted, as published (its body parsed only when a metric needs its data). */
+  eventPublished(type: string, body: string): void {
+    this.#eventsPublished.inc({ type });
+    if (type === 'replenishment.completed') {
+      const data = (JSON.parse(body) as EventEnvelope).data as { requestedAt?: string; completedAt?: string };
       if (data.requestedAt && data.completedAt) {
         const seconds = (Date.parse(data.completedAt) - Date.parse(data.requestedAt)) / 1000;
         if (Number.isFinite(seconds) && seconds >= 0) this.#replenishmentSeconds.observe(seconds);

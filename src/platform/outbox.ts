@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { ColumnType, Generated, Kysely } from 'kysely';
+import { type ColumnType, type Generated, type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventData, EventEnvelope, EventType } from '../contract/events.ts';
 import { packEvents } from './event-bundle.ts';
@@ -51,7 +51,7 @@ export interface OutboxRelayOptions {
   readonly sweepIntervalMs?: number;
   readonly batchSize?: number;
   /** Called for each event once the topic accepted it (metrics). */
-  readonly onPublished?: (envelope: EventEnvelope) => void;
+  readonly onPublished?: (type: string, body: string) => void;
   /**
    * Claim each batch with `FOR UPDATE SKIP LOCKED` in a transaction held until the rows are marked, so
    * relays running side by side (one per Lambda on AWS) do not publish the same rows. Off by default:
@@ -150,7 +150,8 @@ export class OutboxRelay {
     const select = (limit: number, lane?: 'urgent' | 'rest') => {
       let query = db
         .selectFrom('outbox')
-        .select(['seq', 'id', 'type', 'payload'])
+        // As text: the body is published as it is, never parsed and serialized again.
+        .select(['seq', 'id', 'type', sql<string>`payload::text`.as('payload')])
         .where('published_at', 'is', null)
         .orderBy('seq')
         .limit(limit);
@@ -167,7 +168,7 @@ export class OutboxRelay {
       rows.map((row) => ({
         row,
         type: row.type,
-        body: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
+        body: row.payload,
       })),
       this.#bundled,
     );
@@ -211,11 +212,7 @@ export class OutboxRelay {
           published.map((row) => row.seq),
         )
         .execute();
-      for (const row of published) {
-        this.#options.onPublished(
-          (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as EventEnvelope,
-        );
-      }
+      for (const row of published) this.#options.onPublished(row.type, row.payload);
     }
     // Whatever was not accepted stays unpublished; the next sweep tries it again.
     const rejected = results.find((r) => r.status === 'rejected');

@@ -158,7 +158,7 @@ export async function startSystem(
       sns: clients.sns,
       topicArn: messaging.topicArn,
       logger,
-      onPublished: (event) => metrics.eventPublished(event),
+      onPublished: (type, body) => metrics.eventPublished(type, body),
       urgentTypes: topology.events.filter((e) => !e.bulk).map((e) => e.name),
       bundledTypes: topology.events.filter((e) => e.bulk).map((e) => e.name),
     });
@@ -167,7 +167,7 @@ export async function startSystem(
       sns: clients.sns,
       topicArn: messaging.topicArn,
       logger: logger.child({ outbox: 'customers' }),
-      onPublished: (event) => metrics.eventPublished(event),
+      onPublished: (type, body) => metrics.eventPublished(type, body),
     });
     const sendToQueue: QueueSender = async (queueName, body) => {
       const queue = messaging.queues.get(queueName);
