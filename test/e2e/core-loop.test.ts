@@ -81,6 +81,7 @@ describe('the system started as `npm start` runs it', () => {
     const env = { PORT: String(await freePort()), DATA_DIR: await tempDir(), FACTORY_URL: factoryUrl };
 
     const first = await spawnSystem(env);
+    cleanups.push(() => first.stop());
     const sold = await sellOut(first);
     await waitFor('the factory order', async () => simulator.jobs.size === 1);
     const open = (await first.api(`/products/${SKU}`)).body.replenishment;
@@ -88,6 +89,7 @@ describe('the system started as `npm start` runs it', () => {
     await first.kill();
 
     const second = await spawnSystem(env);
+    cleanups.push(() => second.stop());
     const restocked = await waitFor('the restock after restart', async () => {
       const product = (await second.api(`/products/${SKU}`)).body;
       return product.replenishment === null ? product : undefined;
