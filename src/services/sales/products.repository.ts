@@ -1,11 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Product, ProductInput, Replenishment } from '../../contract/http.ts';
-import {
-  type InventoryTables,
-  OPEN_REPLENISHMENT_STATUSES,
-  type ProductRow,
-  type ReplenishmentRow,
-} from '../../databases/inventory/tables.ts';
+import type { InventoryTables, ProductRow, ReplenishmentRow } from '../../databases/inventory/tables.ts';
 
 type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
 
@@ -20,7 +15,12 @@ export function toReplenishment(
   };
 }
 
-function toProduct(row: ProductRow, open: Replenishment | null): Product {
+type ProductFields = Pick<
+  ProductRow,
+  'sku' | 'name' | 'price' | 'stock' | 'reorder_point' | 'reorder_quantity' | 'factory_id'
+>;
+
+function toProduct(row: ProductFields, open: Replenishment | null): Product {
   return {
     sku: row.sku,
     name: row.name,
@@ -33,21 +33,23 @@ function toProduct(row: ProductRow, open: Replenishment | null): Product {
   };
 }
 
+/** What products_with_open_replenishment() answers: a product and its open replenishment, if any. */
+type ProductWithOpenReplenishmentRow = ProductFields & {
+  r_id: string | null;
+  r_status: ReplenishmentRow['status'] | null;
+  r_quantity: number | null;
+  r_requested_at: Date | null;
+};
+
 /**
- * Products with their open replenishment, in one query: a product has at most one open (unique partial
- * index), so the left join yields one row per product.
+ * Products with their open replenishment, in one call of products_with_open_replenishment() (see the
+ * migrations): a product has at most one open (unique partial index), so the left join yields one row
+ * per product. All products, or the one with `sku`.
  */
 async function productsWithOpenReplenishment(db: Db, sku?: string): Promise<Product[]> {
-  let query = db
-    .selectFrom('products as p')
-    .leftJoin('replenishments as r', (join) =>
-      join.onRef('r.sku', '=', 'p.sku').on('r.status', 'in', OPEN_REPLENISHMENT_STATUSES),
-    )
-    .selectAll('p')
-    .select(['r.id as r_id', 'r.status as r_status', 'r.quantity as r_quantity', 'r.requested_at as r_requested_at'])
-    .orderBy('p.sku');
-  if (sku !== undefined) query = query.where('p.sku', '=', sku);
-  const rows = await query.execute();
+  const { rows } = await sql<ProductWithOpenReplenishmentRow>`select * from products_with_open_replenishment(${
+    sku ?? null
+  })`.execute(db);
   return rows.map(({ r_id, r_status, r_quantity, r_requested_at, ...product }) =>
     toProduct(
       product,
