@@ -57,6 +57,8 @@ describe('PGlite on its own thread', () => {
     const error = await thread.query('insert into t values ($1)', [1]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ code: '23505', constraint: 't_pkey' });
+    // A parameter that cannot cross to the thread fails its statement only.
+    await expect(thread.query('select $1::text', [() => 1])).rejects.toThrow();
     // The database is still usable after an error.
     expect((await thread.query<{ n: number }>('select count(*)::int as n from t')).rows).toEqual([{ n: 1 }]);
     await thread.close();

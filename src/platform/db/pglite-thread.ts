@@ -74,7 +74,13 @@ export class PGliteThread implements PGliteLike {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage({ type: 'query', id, sql, params } satisfies ToThread);
+      try {
+        this.#worker.postMessage({ type: 'query', id, sql, params } satisfies ToThread);
+      } catch (error) {
+        // A parameter that cannot be cloned to the thread (a function, say): this statement fails alone.
+        this.#waiting.delete(id);
+        reject(error);
+      }
     });
   }
 
