@@ -3,10 +3,9 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { PGlite } from '@electric-sql/pglite';
 import { topology } from '../../src/topology.ts';
-import { type Engine, startTestSystem, type TestSystem, waitFor } from '../helpers/system.ts';
+import { type Engine, queueDepth, startTestSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 /** One promise a scenario checks, with the numbers that show it. */
 export interface Invariant {
@@ -148,19 +147,7 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
 export async function queueDepthsOf(system: TestSystem): Promise<Record<string, { messages: number; dlq: number }>> {
   const out: Record<string, { messages: number; dlq: number }> = {};
   for (const [name, queue] of system.messaging.queues) {
-    const read = async (url: string) => {
-      const { Attributes = {} } = await system.clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return (
-        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
-    };
-    out[name] = { messages: await read(queue.url), dlq: await read(queue.deadLetter.url) };
+    out[name] = { messages: await queueDepth(system, queue.url), dlq: await queueDepth(system, queue.deadLetter.url) };
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -142,6 +143,26 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Messages in a queue, waiting and in flight, read straight from the emulator. */
+export async function queueDepth(system: RunningSystem, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await system.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/** Waits until the named work queue holds no message, waiting or in flight. */
+export function waitForQueueDrained(system: RunningSystem, name: string): Promise<true> {
+  const queue = system.messaging.queues.get(name);
+  if (!queue) throw new Error(`no queue named ${name}`);
+  return waitFor(`queue ${name} to drain`, async () => (await queueDepth(system, queue.url)) === 0 || undefined);
 }
 
 /** A product body for PUT /products/{sku}. */

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import {
+  ENGINES,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+  waitForQueueDrained,
+} from '../helpers/system.ts';
 
 describe.each(ENGINES)('customers on %s', (engine) => {
   let system: TestSystem;
@@ -30,18 +38,6 @@ describe.each(ENGINES)('customers on %s', (engine) => {
     waitFor(`customer ${id} at ${quantity}`, async () => {
       const res = await customer(id);
       return res.status === 200 && res.body.purchasedQuantity === quantity ? res.body : undefined;
-    });
-  const queueDrained = (name: string) =>
-    waitFor(`queue ${name} to drain`, async () => {
-      const { Attributes } = await system.clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: system.messaging.queues.get(name)!.url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return (
-        Attributes?.ApproximateNumberOfMessages === '0' && Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
-      );
     });
 
   it('turns a normal customer into a VIP at exactly 100 units (60 then 40) and announces it once', async () => {
@@ -97,7 +93,7 @@ describe.each(ENGINES)('customers on %s', (engine) => {
       await system.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
 
     await purchased(id, 7);
-    await queueDrained('customer-purchases');
+    await waitForQueueDrained(system, 'customer-purchases');
     expect((await customer(id)).body).toMatchObject({ purchasedQuantity: 7, tier: 'normal' });
     const inbox = await system.customers.db
       .selectFrom('processed_orders')

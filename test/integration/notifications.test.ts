@@ -1,14 +1,16 @@
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMail } from '../../src/platform/local/mail-sink.ts';
 import {
   callApi,
   ENGINES,
   productBody,
+  queueDepth,
   startTestSystem,
   type TestSystem,
   uniqueSku,
   waitFor,
+  waitForQueueDrained,
 } from '../helpers/system.ts';
 
 describe.each(ENGINES)('ads notifications on %s', (engine) => {
@@ -18,19 +20,6 @@ describe.each(ENGINES)('ads notifications on %s', (engine) => {
 
   const mailsFor = async (id: string): Promise<StoredMail[]> =>
     (await system.mail.list()).filter((mail) => mail.text?.includes(id));
-
-  const queueDrained = (name: string) =>
-    waitFor(`queue ${name} to drain`, async () => {
-      const { Attributes } = await system.clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: system.messaging.queues.get(name)!.url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return (
-        Attributes?.ApproximateNumberOfMessages === '0' && Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
-      );
-    });
 
   /** The event exactly as the outbox published it, to deliver it again. */
   const publishedEvent = async (type: string, id: string): Promise<string> => {
@@ -63,7 +52,7 @@ describe.each(ENGINES)('ads notifications on %s', (engine) => {
     await waitFor('the resume mail', async () =>
       (await mailsFor(replenishmentId)).some((m) => m.subject.startsWith('Resume ads')),
     );
-    await queueDrained('ad-notifications');
+    await waitForQueueDrained(system, 'ad-notifications');
   });
   afterAll(async () => system?.destroy());
 
@@ -131,15 +120,9 @@ describe.each(ENGINES)('ads notifications on %s', (engine) => {
     for (const body of [requested, requested, completed]) {
       await system.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     }
-    await queueDrained('ad-notifications');
+    await waitForQueueDrained(system, 'ad-notifications');
     // Drained because each redelivery succeeded as a no-op, not because it failed into the DLQ.
-    const dlq = await system.clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: system.messaging.queues.get('ad-notifications')!.deadLetter.url,
-        AttributeNames: ['ApproximateNumberOfMessages'],
-      }),
-    );
-    expect(dlq.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    expect(await queueDepth(system, system.messaging.queues.get('ad-notifications')!.deadLetter.url)).toBe(0);
 
     expect((await mailsFor(replenishmentId)).map((m) => m.subject.split(' ')[0])).toEqual(['Pause', 'Resume']);
     const rows = await system.notifications.db
