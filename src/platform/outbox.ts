@@ -68,6 +68,19 @@ export interface OutboxRelayOptions {
 }
 
 /**
+ * The relay's lanes from the topology's event declarations: events marked `bulk` are bundled and wait
+ * behind the others, which take the priority lane.
+ */
+export function eventLanes(
+  events: readonly { readonly name: string; readonly bulk?: boolean }[],
+): Pick<OutboxRelayOptions, 'urgentTypes' | 'bundledTypes'> {
+  return {
+    urgentTypes: events.filter((e) => !e.bulk).map((e) => e.name),
+    bundledTypes: events.filter((e) => e.bulk).map((e) => e.name),
+  };
+}
+
+/**
  * Publishes committed outbox rows to the topic, oldest first, then marks them published.
  * At least once: a crash between publish and mark publishes again, so every consumer is idempotent.
  * `signal()` wakes it right after a commit; a periodic sweep catches anything left behind.

@@ -15,7 +15,7 @@ import {
   startQueueEmulator,
 } from '../../src/platform/local/queue-emulator.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { appendToOutbox, type OutboxDatabase, OutboxRelay } from '../../src/platform/outbox.ts';
+import { appendToOutbox, eventLanes, type OutboxDatabase, OutboxRelay } from '../../src/platform/outbox.ts';
 import { topology } from '../../src/topology.ts';
 
 describe('bulk events travel in bundles through the real topic and queues', () => {
@@ -77,8 +77,7 @@ describe('bulk events travel in bundles through the real topic and queues', () =
       sns: clients.sns,
       topicArn: messaging.topicArn,
       logger: createLogger('silent'),
-      urgentTypes: topology.events.filter((e) => !e.bulk).map((e) => e.name),
-      bundledTypes: topology.events.filter((e) => e.bulk).map((e) => e.name),
+      ...eventLanes(topology.events),
     });
     expect(await relay.drain()).toBe(orders + 1);
 

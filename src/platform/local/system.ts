@@ -13,7 +13,7 @@ import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
 import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { SystemMetrics } from '../metrics.ts';
-import { OutboxRelay } from '../outbox.ts';
+import { eventLanes, OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
 import { buildServices } from '../services.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
@@ -159,8 +159,7 @@ export async function startSystem(
       topicArn: messaging.topicArn,
       logger,
       onPublished: (type, body) => metrics.eventPublished(type, body),
-      urgentTypes: topology.events.filter((e) => !e.bulk).map((e) => e.name),
-      bundledTypes: topology.events.filter((e) => e.bulk).map((e) => e.name),
+      ...eventLanes(topology.events),
     });
     const customersRelay = new OutboxRelay({
       db: customers.db as unknown as Kysely<any>,

@@ -8,7 +8,7 @@ import { type QueueRef, queueDepths } from '../../../services/ops/queues.ts';
 import { topology as declaredTopology, type ServiceName, type Topology } from '../../../topology.ts';
 import { postgresDatabase } from '../../db/database.ts';
 import { SystemMetrics } from '../../metrics.ts';
-import { type OutboxDatabase, OutboxRelay } from '../../outbox.ts';
+import { eventLanes, type OutboxDatabase, OutboxRelay } from '../../outbox.ts';
 import type { Service } from '../../service.ts';
 import { type ServiceWiring, serviceFactories } from '../../services.ts';
 import { outboxDatabases } from '../plan.ts';
@@ -73,8 +73,7 @@ export class LambdaRuntime {
             logger: options.logger.child({ outbox: name }),
             // Many Lambdas relay the same outbox at once; each claims its rows.
             claimRows: true,
-            urgentTypes: options.topology.events.filter((e) => !e.bulk).map((e) => e.name),
-            bundledTypes: options.topology.events.filter((e) => e.bulk).map((e) => e.name),
+            ...eventLanes(options.topology.events),
           }),
         );
       }
