@@ -52,6 +52,10 @@ describe('PGlite on its own thread', () => {
 
   it('brings PostgreSQL errors across with their SQLSTATE, and refuses work once closed', async () => {
     const thread = await PGliteThread.start(path.join(dir, 'two'));
+    // The project's settings apply (src/platform/db/pglite-settings.ts), not PGlite's 128 MB default.
+    expect((await thread.query<{ shared_buffers: string }>('show shared_buffers')).rows).toEqual([
+      { shared_buffers: '16MB' },
+    ]);
     await thread.query('create table t (id int primary key)');
     await thread.query('insert into t values ($1)', [1]);
     const error = await thread.query('insert into t values ($1)', [1]).catch((e: unknown) => e);

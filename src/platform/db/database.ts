@@ -88,20 +88,14 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   };
 }
 
-/**
- * Embedded PostgreSQL settings, passed as start parameters (the data directory's postgresql.conf stays
- * as initdb wrote it). PGlite's defaults size shared buffers for a server (128 MB); each service
- * database here holds a small hot set, and three of them share one process.
- */
-const pgliteSettings = { shared_buffers: '16MB', wal_buffers: '1MB' };
-
 async function openPGlite(dataDir: string, thread: boolean) {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const startParams = [
-    ...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams,
-    ...Object.entries(pgliteSettings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-  ];
-  if (!thread) return PGlite.create(dataDir, { startParams });
-  const { PGliteThread } = await import('./pglite-thread.ts');
-  return PGliteThread.start(dataDir, { startParams });
+  if (thread) {
+    const { PGliteThread } = await import('./pglite-thread.ts');
+    return PGliteThread.start(dataDir);
+  }
+  const [{ PGlite }, { pgliteOptions }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('./pglite-settings.ts'),
+  ]);
+  return PGlite.create(dataDir, pgliteOptions(PGlite));
 }

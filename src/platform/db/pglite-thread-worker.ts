@@ -1,16 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
+import { pgliteOptions } from './pglite-settings.ts';
 import type { FromThread, ToThread } from './pglite-thread.ts';
 
 // One embedded database on its own thread: the WebAssembly Postgres and its file I/O run here, so the
 // thread that serves HTTP only sends statements and receives rows.
-const { dataDir, options } = workerData as { dataDir: string; options: PGliteOptions };
+const { dataDir } = workerData as { dataDir: string };
 const port = parentPort!;
 const post = (message: FromThread) => port.postMessage(message);
 
 let db: PGlite;
 try {
-  db = await PGlite.create(dataDir, options);
+  db = await PGlite.create(dataDir, pgliteOptions(PGlite));
 } catch (error) {
   post({ type: 'failed', error: serializeError(error) });
   process.exit(1);

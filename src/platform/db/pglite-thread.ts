@@ -4,7 +4,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import type { PGliteOptions } from '@electric-sql/pglite';
 import type { PGliteLike } from './pglite-dialect.ts';
 
 /** Messages to the database thread. */
@@ -64,9 +63,9 @@ export class PGliteThread implements PGliteLike {
    * first created by a short-lived child process: initdb takes hundreds of megabytes that this process
    * would otherwise keep for its whole life.
    */
-  static async start(dataDir: string, options: PGliteOptions = {}): Promise<PGliteThread> {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir, options);
-    return new PGliteThread(await spawn(dataDir, options));
+  static async start(dataDir: string): Promise<PGliteThread> {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir);
+    return new PGliteThread(await spawn(dataDir));
   }
 
   query<R>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; affectedRows?: number }> {
@@ -102,20 +101,18 @@ export class PGliteThread implements PGliteLike {
   }
 }
 
-async function createDatabase(dataDir: string, options: PGliteOptions): Promise<void> {
+async function createDatabase(dataDir: string): Promise<void> {
   const script = fileURLToPath(new URL('./pglite-create.ts', import.meta.url));
   try {
-    await run(process.execPath, [script, dataDir, JSON.stringify(options)]);
+    await run(process.execPath, [script, dataDir]);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new Error(`could not create the database in ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: error });
   }
 }
 
-async function spawn(dataDir: string, options: PGliteOptions): Promise<Worker> {
-  const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
-    workerData: { dataDir, options },
-  });
+async function spawn(dataDir: string): Promise<Worker> {
+  const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), { workerData: { dataDir } });
   await new Promise<void>((resolve, reject) => {
     const onMessage = (message: FromThread) => {
       if (message.type === 'ready') resolve();
