@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kysely, sql } from 'kysely';
@@ -68,6 +68,13 @@ describe('PGlite on its own thread', () => {
     await thread.close();
     await thread.close();
     await expect(thread.query('select 1')).rejects.toThrow('closed');
+  });
+
+  it('reports a database it cannot open, from the thread', async () => {
+    const broken = path.join(dir, 'broken');
+    await mkdir(broken);
+    await writeFile(path.join(broken, 'PG_VERSION'), 'not a cluster\n');
+    await expect(PGliteThread.start(broken)).rejects.toThrow(/PGlite failed to initialize/);
   });
 
   it('reports a data directory it cannot create', async () => {

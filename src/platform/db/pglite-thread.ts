@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { nextMessage, type SerializedError, toError } from '../worker-message.ts';
 import type { PGliteLike } from './pglite-dialect.ts';
 
 /** Messages to the database thread. */
@@ -14,7 +15,6 @@ export type FromThread =
   | { type: 'failed'; error: SerializedError }
   | { type: 'closed' }
   | { type: 'result'; id: number; rows?: unknown[]; affectedRows?: number; error?: SerializedError };
-type SerializedError = { message: string; [key: string]: unknown };
 
 const run = promisify(execFile);
 
@@ -87,10 +87,8 @@ export class PGliteThread implements PGliteLike {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       if (!this.#gone) {
-        const closed = new Promise<void>((resolve) => {
-          this.#worker.on('message', (message: FromThread) => message.type === 'closed' && resolve());
-          this.#worker.once('exit', () => resolve());
-        });
+        // Closed, or the thread ended some other way: either way there is nothing left to close.
+        const closed = nextMessage(this.#worker, 'closed', 'the database thread').catch(() => {});
         this.#worker.postMessage({ type: 'close' } satisfies ToThread);
         await closed;
       }
@@ -113,24 +111,6 @@ async function createDatabase(dataDir: string): Promise<void> {
 
 async function spawn(dataDir: string): Promise<Worker> {
   const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), { workerData: { dataDir } });
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (message: FromThread) => {
-      if (message.type === 'ready') resolve();
-      else if (message.type === 'failed') reject(toError(message.error));
-      else return;
-      worker.off('message', onMessage);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.once('exit', (code) =>
-      reject(new Error(`the database thread exited (code ${code}) while opening ${dataDir}`)),
-    );
-  });
-  worker.removeAllListeners('error');
-  worker.removeAllListeners('exit');
+  await nextMessage(worker, 'ready', `the database thread for ${dataDir}`);
   return worker;
-}
-
-function toError(serialized: SerializedError): Error {
-  return Object.assign(new Error(serialized.message), serialized);
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { nextMessage } from '../worker-message.ts';
 
 export interface QueueEmulator {
   /** Base URL the AWS SDK clients point at. */
@@ -19,22 +20,15 @@ export async function startQueueEmulator(options: { port: number; dataDir: strin
   const worker = new Worker(new URL('./queue-emulator-worker.ts', import.meta.url), {
     workerData: { port: options.port, dataDir: options.dataDir },
   });
-  const next = (type: string) =>
-    new Promise<{ address?: string }>((resolve, reject) => {
-      const onMessage = (message: { type: string; address?: string }) => {
-        if (message.type !== type) return;
-        worker.off('error', reject);
-        worker.off('message', onMessage);
-        resolve(message);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
-  const { address } = await next('ready');
+  const { address } = await nextMessage<{ type: 'ready'; address: string }>(
+    worker,
+    'ready',
+    'the queue emulator thread',
+  );
   return {
-    endpoint: address!,
+    endpoint: address,
     stop: async () => {
-      const stopped = next('stopped');
+      const stopped = nextMessage(worker, 'stopped', 'the queue emulator thread');
       worker.postMessage({ type: 'stop' });
       await stopped;
       await worker.terminate();
