@@ -146,7 +146,7 @@ export async function waitFor<T>(
 }
 
 /** Messages in a queue, waiting and in flight, read straight from the emulator. */
-export async function queueDepth(system: RunningSystem, queueUrl: string): Promise<number> {
+export async function queueDepth(system: Pick<RunningSystem, 'clients'>, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await system.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

@@ -10,7 +10,7 @@ export interface QueuePollerOptions {
   readonly queueArn: string;
   readonly handler: SqsBatchHandler;
   readonly batchSize: number;
-  /** Batches in flight at once, like Lambda's maximum concurrency. */
+  /** Batches handled at once, like Lambda's maximum concurrency. */
   readonly concurrency: number;
   readonly logger: Logger;
   readonly waitTimeSeconds?: number;
@@ -19,43 +19,63 @@ export interface QueuePollerOptions {
 }
 
 /**
- * Does locally what Lambda's SQS event source does: long-polls, hands the batch to the handler as an
+ * Does locally what Lambda's SQS event source does: long-polls, hands each batch to the handler as an
  * SQS event, deletes the records that succeeded and leaves the failed ones to reappear after the
  * visibility timeout (and, after maxReceiveCount receives, to move to the DLQ).
+ *
+ * One receive is outstanding at a time, and up to `concurrency` batches are handled at once. (Several
+ * receivers long-polling one queue would each cost a round trip per message: the emulator wakes every
+ * waiting receive when a message arrives, and all but one come back empty.)
  */
 export class QueuePoller {
   readonly #options: QueuePollerOptions;
   readonly #abort = new AbortController();
-  #loops: Promise<void>[] = [];
+  #running: Promise<void> | undefined;
 
   constructor(options: QueuePollerOptions) {
     this.#options = options;
   }
 
   start(): void {
-    for (let i = 0; i < this.#options.concurrency; i++) this.#loops.push(this.#loop());
+    this.#running ??= this.#run();
   }
 
+  /** Stops receiving; resolves once the batches in hand are handled. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    await Promise.allSettled(this.#loops);
+    await this.#running;
   }
 
-  async #loop(): Promise<void> {
-    const { logger, queueName } = this.#options;
+  async #run(): Promise<void> {
+    const { concurrency, logger, queueName } = this.#options;
+    const inHand = new Set<Promise<void>>();
     while (!this.#abort.signal.aborted) {
+      if (inHand.size >= concurrency) {
+        await Promise.race(inHand);
+        continue;
+      }
+      let messages: Message[];
       try {
-        await this.#pollOnce();
+        messages = await this.#receive();
       } catch (error) {
-        if (this.#abort.signal.aborted) return;
+        if (this.#abort.signal.aborted) break;
         logger.warn({ err: error, queue: queueName }, 'queue poll failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
       }
+      if (messages.length === 0) continue;
+      const batch = this.#handle(messages)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, queue: queueName }, 'batch failed; it will be received again'),
+        )
+        .finally(() => inHand.delete(batch));
+      inHand.add(batch);
     }
+    await Promise.allSettled(inHand);
   }
 
-  async #pollOnce(): Promise<void> {
-    const { sqs, queueUrl, batchSize, handler, logger, queueName } = this.#options;
+  async #receive(): Promise<Message[]> {
+    const { sqs, queueUrl, batchSize } = this.#options;
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -66,8 +86,11 @@ export class QueuePoller {
       }),
       { abortSignal: this.#abort.signal },
     );
-    const messages = received.Messages ?? [];
-    if (messages.length === 0) return;
+    return received.Messages ?? [];
+  }
+
+  async #handle(messages: Message[]): Promise<void> {
+    const { sqs, queueUrl, handler, logger, queueName } = this.#options;
     const event: SQSEvent = { Records: messages.map((m) => this.#toRecord(m)) };
     const response = await handler(event);
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
