@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { workerResourceLimits } from '../worker-limits.ts';
 import { nextMessage, type SerializedError, toError } from '../worker-message.ts';
 import type { PGliteLike } from './pglite-dialect.ts';
 
@@ -110,7 +111,10 @@ async function createDatabase(dataDir: string): Promise<void> {
 }
 
 async function spawn(dataDir: string): Promise<Worker> {
-  const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), { workerData: { dataDir } });
+  const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
+    workerData: { dataDir },
+    resourceLimits: workerResourceLimits,
+  });
   await nextMessage(worker, 'ready', `the database thread for ${dataDir}`);
   return worker;
 }

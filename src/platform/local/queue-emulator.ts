@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { workerResourceLimits } from '../worker-limits.ts';
 import { nextMessage } from '../worker-message.ts';
 
 export interface QueueEmulator {
@@ -19,6 +20,7 @@ export async function startQueueEmulator(options: { port: number; dataDir: strin
   await mkdir(options.dataDir, { recursive: true });
   const worker = new Worker(new URL('./queue-emulator-worker.ts', import.meta.url), {
     workerData: { port: options.port, dataDir: options.dataDir },
+    resourceLimits: workerResourceLimits,
   });
   const { address } = await nextMessage<{ type: 'ready'; address: string }>(
     worker,
