@@ -24,7 +24,7 @@ export interface CheckoutItem {
 /** Each item's outcome: its answer, or the contract error it gets (404, 409, 422). */
 export type CheckoutOutcome = { readonly answer: CheckoutAnswer } | { readonly error: AppError };
 
-/** What place_order() answers; the columns it does not need for an outcome are null. */
+/** What place_orders() answers per item; the columns it does not need for an outcome are null. */
 interface PlaceOrderRow {
   outcome: 'placed' | 'replay' | 'short' | 'key_race';
   stock: number | null;
@@ -71,7 +71,7 @@ export async function placeOrders(
 ): Promise<CheckoutOutcome[]> {
   const prepared = items.map(prepare);
   return db.transaction().execute(async (trx) => {
-    // One round trip for the whole batch: place_orders() runs place_order() for each item, in order.
+    // One round trip for the whole batch: place_orders() places each item in order.
     const { rows } = await sql<PlaceOrderRow & { idx: number }>`select * from place_orders(${JSON.stringify(
       prepared.map((p) => p.args),
     )}::jsonb) order by idx`.execute(trx);
@@ -86,7 +86,7 @@ interface PreparedItem {
   readonly item: CheckoutItem;
   readonly order: Order;
   readonly requestHash: string;
-  /** place_order()'s arguments, as place_orders() reads them from JSON. */
+  /** The item as place_orders() reads it from JSON. */
   readonly args: Record<string, unknown>;
 }
 
@@ -100,7 +100,7 @@ function prepare(item: CheckoutItem): PreparedItem {
     customerId: request.customerId,
     createdAt: new Date().toISOString(),
   };
-  // `remaining` is only known inside the database; place_order() fills it in from the new stock.
+  // `remaining` is only known inside the database; place_orders() fills it in from the new stock.
   const event = outboxEnvelope(
     'order.placed',
     {
@@ -130,7 +130,7 @@ function prepare(item: CheckoutItem): PreparedItem {
 }
 
 /**
- * Turns place_order()'s answer into the item's outcome, inside the same transaction: opens a
+ * Turns place_orders()' answer for an item into its outcome, inside the same transaction: opens a
  * replenishment when the sale reached the reorder point, or when stock was short.
  */
 async function settle(
