@@ -29,7 +29,7 @@ export interface QueueDeclaration {
   readonly visibilityTimeoutS: number;
   readonly maxReceiveCount: number;
   readonly batchSize: number;
-  /** Concurrent batches: local pollers, or Lambda maximum concurrency. */
+  /** Batches handled at once: by the local poller, or as Lambda maximum concurrency. */
   readonly concurrency: number;
 }
 
