@@ -362,6 +362,7 @@ export async function runScaling(
       });
     }
     await warmUp(system.url, warmupCheckouts);
+    await waitForDrain(system.url, 60);
     const run = async (connections: number, skus: number) => {
       let n = 0;
       const result = await load({
