@@ -80,19 +80,14 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
   try {
     const skus = Array.from({ length: options.skus }, (_, i) => `FLASH-${i}`);
     for (const sku of skus) {
-      const res = await fetch(`${system.url}/products/${sku}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-        body: JSON.stringify({
-          name: `Flash ${sku}`,
-          price: 2.5,
-          stock: options.stock,
-          reorderPoint: options.reorderPoint,
-          reorderQuantity: options.reorderQuantity,
-          factoryId: 'factory-1',
-        }),
+      await createProduct(system.url, sku, {
+        name: `Flash ${sku}`,
+        price: 2.5,
+        stock: options.stock,
+        reorderPoint: options.reorderPoint,
+        reorderQuantity: options.reorderQuantity,
+        factoryId: 'factory-1',
       });
-      if (res.status !== 201) throw new Error(`could not create ${sku}: ${res.status}`);
     }
     const warmup = await warmUp(system.url, options.warmupCheckouts);
     await waitForDrain(system.url, options.drainTimeoutS);
@@ -157,6 +152,30 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
   }
 }
 
+/** A new product, through the admin API as a shop would create it. */
+async function createProduct(
+  url: string,
+  sku: string,
+  product: {
+    name: string;
+    price: number;
+    stock: number;
+    reorderPoint: number;
+    reorderQuantity: number;
+    factoryId: string;
+  },
+): Promise<void> {
+  const res = await fetch(`${url}/products/${sku}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+    body: JSON.stringify(product),
+  });
+  if (res.status !== 201) throw new Error(`could not create ${sku}: ${res.status}`);
+}
+
+/** Stock no run sells out, and no reorder point. */
+const NEVER_RUNS_OUT = { price: 1, stock: 100_000_000, reorderPoint: 0, reorderQuantity: 1, factoryId: 'factory-1' };
+
 const WARMUP_SKU = 'WARMUP';
 const WARMUP_CUSTOMERS = 'warmup-';
 
@@ -168,19 +187,7 @@ const WARMUP_CUSTOMERS = 'warmup-';
  * their own, so the sale's invariants count only the sale; it must answer 201 to every checkout.
  */
 export async function warmUp(url: string, checkouts: number): Promise<LoadResult> {
-  const res = await fetch(`${url}/products/${WARMUP_SKU}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-    body: JSON.stringify({
-      name: 'Warm-up',
-      price: 1,
-      stock: 100_000_000,
-      reorderPoint: 0,
-      reorderQuantity: 1,
-      factoryId: 'factory-1',
-    }),
-  });
-  if (res.status !== 201) throw new Error(`could not create ${WARMUP_SKU}: ${res.status}`);
+  await createProduct(url, WARMUP_SKU, { name: 'Warm-up', ...NEVER_RUNS_OUT });
   let n = 0;
   const result = await load({
     url,
@@ -347,20 +354,8 @@ export async function runScaling(
   const system = await startSystemProcess({ DATA_DIR: dataDir, FACTORY_STAGE_MS: '20' });
   try {
     const maxSkus = Math.max(...skuCounts);
-    for (let i = 0; i < maxSkus; i++) {
-      await fetch(`${system.url}/products/SCALE-${i}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-        body: JSON.stringify({
-          name: 'scale',
-          price: 1,
-          stock: 100_000_000,
-          reorderPoint: 0,
-          reorderQuantity: 1,
-          factoryId: 'f',
-        }),
-      });
-    }
+    for (let i = 0; i < maxSkus; i++)
+      await createProduct(system.url, `SCALE-${i}`, { name: 'scale', ...NEVER_RUNS_OUT });
     await warmUp(system.url, warmupCheckouts);
     await waitForDrain(system.url, 60);
     const run = async (connections: number, skus: number) => {
