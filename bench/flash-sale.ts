@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ProductInput } from '../src/contract/http.ts';
 import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
 import type { InventoryTables } from '../src/databases/inventory/tables.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
@@ -153,18 +154,7 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
 }
 
 /** A new product, through the admin API as a shop would create it. */
-async function createProduct(
-  url: string,
-  sku: string,
-  product: {
-    name: string;
-    price: number;
-    stock: number;
-    reorderPoint: number;
-    reorderQuantity: number;
-    factoryId: string;
-  },
-): Promise<void> {
+async function createProduct(url: string, sku: string, product: ProductInput): Promise<void> {
   const res = await fetch(`${url}/products/${sku}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
