@@ -15,6 +15,11 @@ export interface DatabaseOptions {
    * I/O leave the caller's event loop free; `false` runs it in this thread (measurements, one-off reads).
    */
   readonly thread?: boolean;
+  /**
+   * PGlite on a thread only: a database that only queue consumers use runs at a lower OS priority, so on
+   * contended cores the request path goes first (see thread-priority.ts).
+   */
+  readonly background?: boolean;
 }
 
 export interface Database<T> {
@@ -69,7 +74,7 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   } else {
     engine = 'pglite';
     await mkdir(options.dataDir, { recursive: true });
-    const pglite = await openPGlite(options.dataDir, options.thread ?? true);
+    const pglite = await openPGlite(options.dataDir, options.thread ?? true, options.background ?? false);
     db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
   }
   try {
@@ -88,10 +93,10 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   };
 }
 
-async function openPGlite(dataDir: string, thread: boolean) {
+async function openPGlite(dataDir: string, thread: boolean, background: boolean) {
   if (thread) {
     const { PGliteThread } = await import('./pglite-thread.ts');
-    return PGliteThread.start(dataDir);
+    return PGliteThread.start(dataDir, { background });
   }
   const [{ PGlite }, { pgliteOptions }] = await Promise.all([
     import('@electric-sql/pglite'),

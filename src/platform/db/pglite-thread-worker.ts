@@ -1,13 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { lowerThreadPriority } from '../thread-priority.ts';
 import { pgliteOptions } from './pglite-settings.ts';
-import type { FromThread, ToThread } from './pglite-thread.ts';
+import type { FromThread, ThreadData, ToThread } from './pglite-thread.ts';
 
 // One embedded database on its own thread: the WebAssembly Postgres and its file I/O run here, so the
 // thread that serves HTTP only sends statements and receives rows.
-const { dataDir } = workerData as { dataDir: string };
+const { dataDir, background } = workerData as ThreadData;
 const port = parentPort!;
 const post = (message: FromThread) => port.postMessage(message);
+if (background) lowerThreadPriority();
 
 let db: PGlite;
 try {

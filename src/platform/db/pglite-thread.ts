@@ -8,6 +8,13 @@ import { workerResourceLimits } from '../worker-limits.ts';
 import { nextMessage, type SerializedError, toError } from '../worker-message.ts';
 import type { PGliteLike } from './pglite-dialect.ts';
 
+/** What the database thread starts with. */
+export interface ThreadData {
+  readonly dataDir: string;
+  /** Run at a lower OS priority: a database only queue consumers use (see thread-priority.ts). */
+  readonly background: boolean;
+}
+
 /** Messages to the database thread. */
 export type ToThread = { type: 'query'; id: number; sql: string; params: unknown[] } | { type: 'close' };
 /** Messages from the database thread. */
@@ -64,9 +71,9 @@ export class PGliteThread implements PGliteLike {
    * first created by a short-lived child process: initdb takes hundreds of megabytes that this process
    * would otherwise keep for its whole life.
    */
-  static async start(dataDir: string): Promise<PGliteThread> {
+  static async start(dataDir: string, options: { background?: boolean } = {}): Promise<PGliteThread> {
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir);
-    return new PGliteThread(await spawn(dataDir));
+    return new PGliteThread(await spawn({ dataDir, background: options.background ?? false }));
   }
 
   query<R>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; affectedRows?: number }> {
@@ -110,11 +117,11 @@ async function createDatabase(dataDir: string): Promise<void> {
   }
 }
 
-async function spawn(dataDir: string): Promise<Worker> {
+async function spawn(data: ThreadData): Promise<Worker> {
   const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
-    workerData: { dataDir },
+    workerData: data,
     resourceLimits: workerResourceLimits,
   });
-  await nextMessage(worker, 'ready', `the database thread for ${dataDir}`);
+  await nextMessage(worker, 'ready', `the database thread for ${data.dataDir}`);
   return worker;
 }

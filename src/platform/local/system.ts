@@ -100,7 +100,8 @@ export async function startSystem(
     });
 
     // Each service owning data gets its own database, as it would on AWS. Opened side by side: creating
-    // an embedded one (initdb) takes seconds.
+    // an embedded one (initdb) takes seconds. Only queue consumers use customers and notifications, so
+    // their threads yield the cores to checkout when both are busy.
     const opened = await Promise.allSettled([
       openDatabase<InventoryTables>({
         url: config.databaseUrl,
@@ -111,11 +112,13 @@ export async function startSystem(
         url: config.customersDatabaseUrl,
         dataDir: path.join(config.dataDir, 'customers'),
         migrations: customersMigrations,
+        background: true,
       }),
       openDatabase<NotificationsTables>({
         url: config.notificationsDatabaseUrl,
         dataDir: path.join(config.dataDir, 'notifications'),
         migrations: notificationsMigrations,
+        background: true,
       }),
     ]);
     for (const result of opened) {
