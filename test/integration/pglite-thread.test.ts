@@ -50,6 +50,61 @@ describe('PGlite on its own thread', () => {
     }
   });
 
+  it('keeps every other statement out of an open transaction, though statements are sent ahead', async () => {
+    const db = new Kysely<any>({ dialect: new PGliteDialect(await PGliteThread.start(path.join(dir, 'pipelined'))) });
+    try {
+      await sql`create table t (id int primary key)`.execute(db);
+      let open!: () => void;
+      const held = new Promise<void>((resolve) => (open = resolve));
+      const settledWhileOpen: string[] = [];
+      const transaction = db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.insertInto('t').values({ id: 1 }).execute();
+          await held;
+          throw new Error('roll back');
+        })
+        .catch(() => {});
+      // Give the transaction's first statement time to be sent, then crowd the connection.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const others = [db.insertInto('t').values({ id: 2 }).execute(), db.selectFrom('t').select('id').execute()].map(
+        (p) =>
+          p.then((r) => {
+            settledWhileOpen.push('settled');
+            return r;
+          }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(settledWhileOpen).toEqual([]);
+      open();
+      await transaction;
+      const [, seen] = await Promise.all(others);
+      // Run after the rollback, not inside the transaction: neither saw row 1, and row 2 was not rolled back.
+      expect(seen).toEqual([{ id: 2 }]);
+      expect(await db.selectFrom('t').select('id').execute()).toEqual([{ id: 2 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("sends a transaction's begin with its first statement, which runs only if begin did", async () => {
+    const thread = await PGliteThread.start(path.join(dir, 'begin'));
+    try {
+      await thread.query('create table t (id int primary key)');
+      await thread.queryAfterBegin('insert into t values ($1)', [1]);
+      await thread.query('rollback');
+      expect((await thread.query('select id from t')).rows).toEqual([]);
+      // In a failed transaction begin is refused, and the statement with it is not run.
+      await thread.query('begin');
+      await expect(thread.query('select 1/0')).rejects.toThrow(/division by zero/);
+      await expect(thread.queryAfterBegin('select 1')).rejects.toThrow(/current transaction is aborted/);
+      await thread.query('rollback');
+      expect((await thread.query<{ n: number }>('select count(*)::int as n from t')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('brings PostgreSQL errors across with their SQLSTATE, and refuses work once closed', async () => {
     const thread = await PGliteThread.start(path.join(dir, 'two'));
     // The project's settings apply (src/platform/db/pglite-settings.ts), not PGlite's 128 MB default.

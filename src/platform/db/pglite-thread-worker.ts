@@ -19,25 +19,37 @@ try {
   process.exit(1);
 }
 
+// Statements run one at a time in the order they arrive: the sender relies on it to send the next one
+// before this one is answered (see PGliteLease in pglite-dialect.ts).
+let previous: Promise<unknown> = Promise.resolve();
 port.on('message', (message: ToThread) => {
   if (message.type === 'close') {
-    db.close().then(
-      () => post({ type: 'closed' }),
-      () => post({ type: 'closed' }),
-    );
+    previous
+      .then(() => db.close())
+      .then(
+        () => post({ type: 'closed' }),
+        () => post({ type: 'closed' }),
+      );
     return;
   }
-  db.query(message.sql, message.params).then(
-    (result) =>
-      post({
-        type: 'result',
-        id: message.id,
-        rows: result.rows,
-        ...(result.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
-      }),
-    (error: unknown) => post({ type: 'result', id: message.id, error: serializeError(error) }),
-  );
+  previous = previous.then(() => run(message));
 });
+
+async function run({ id, sql, params, begin }: Extract<ToThread, { type: 'query' }>): Promise<void> {
+  try {
+    // A transaction's `begin` travels with its first statement, which only runs if `begin` succeeded.
+    if (begin) await db.query('begin');
+    const result = await db.query(sql, params);
+    post({
+      type: 'result',
+      id,
+      rows: result.rows,
+      ...(result.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
+    });
+  } catch (error) {
+    post({ type: 'result', id, error: serializeError(error) });
+  }
+}
 post({ type: 'ready' });
 
 /** Postgres errors carry their SQLSTATE and details as own properties; keep them across the thread boundary. */

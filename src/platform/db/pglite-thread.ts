@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../worker-limits.ts';
 import { nextMessage, type SerializedError, toError } from '../worker-message.ts';
-import type { PGliteLike } from './pglite-dialect.ts';
+import type { PipelinedPGlite, QueryAnswer } from './pglite-dialect.ts';
 
 /** What the database thread starts with. */
 export interface ThreadData {
@@ -16,7 +16,9 @@ export interface ThreadData {
 }
 
 /** Messages to the database thread. */
-export type ToThread = { type: 'query'; id: number; sql: string; params: unknown[] } | { type: 'close' };
+export type ToThread =
+  | { type: 'query'; id: number; sql: string; params: unknown[]; begin?: boolean }
+  | { type: 'close' };
 /** Messages from the database thread. */
 export type FromThread =
   | { type: 'ready' }
@@ -36,7 +38,9 @@ interface Waiting {
  * interface the Kysely dialect uses for an in-process one. Statements and rows cross the thread
  * boundary by structured clone (dates, numbers, JSON values survive as they are).
  */
-export class PGliteThread implements PGliteLike {
+export class PGliteThread implements PipelinedPGlite {
+  /** The thread runs statements one at a time in arrival order, and the message channel keeps that order. */
+  readonly pipelines = true;
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiting>();
   #nextId = 0;
@@ -76,13 +80,21 @@ export class PGliteThread implements PGliteLike {
     return new PGliteThread(await spawn({ dataDir, background: options.background ?? false }));
   }
 
-  query<R>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; affectedRows?: number }> {
+  query<R>(sql: string, params: unknown[] = []): Promise<QueryAnswer<R>> {
+    return this.#send(sql, params, false);
+  }
+
+  queryAfterBegin<R>(sql: string, params: unknown[] = []): Promise<QueryAnswer<R>> {
+    return this.#send(sql, params, true);
+  }
+
+  #send<R>(sql: string, params: unknown[], begin: boolean): Promise<QueryAnswer<R>> {
     if (this.#gone) return Promise.reject(this.#gone);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
       try {
-        this.#worker.postMessage({ type: 'query', id, sql, params } satisfies ToThread);
+        this.#worker.postMessage({ type: 'query', id, sql, params, ...(begin ? { begin } : {}) } satisfies ToThread);
       } catch (error) {
         // A parameter that cannot be cloned to the thread (a function, say): this statement fails alone.
         this.#waiting.delete(id);
