@@ -82,6 +82,9 @@ describe('PGlite on its own thread', () => {
       // Run after the rollback, not inside the transaction: neither saw row 1, and row 2 was not rolled back.
       expect(seen).toEqual([{ id: 2 }]);
       expect(await db.selectFrom('t').select('id').execute()).toEqual([{ id: 2 }]);
+      // A transaction that sends nothing (its begin was never sent) still hands the connection on.
+      await db.transaction().execute(async () => {});
+      expect(await db.selectFrom('t').select('id').execute()).toEqual([{ id: 2 }]);
     } finally {
       await db.destroy();
     }

@@ -142,9 +142,9 @@ class PGliteLease implements DatabaseConnection {
   async end(statement: 'commit' | 'rollback'): Promise<void> {
     this.#inTransaction = false;
     if (this.#beginPending) {
-      // Nothing was sent: there is no transaction to end.
+      // Nothing was sent (only a pipelining database defers begin): there is no transaction to end.
       this.#beginPending = false;
-      if (pipelines(this.#db)) this.release();
+      this.release();
       return;
     }
     await this.executeQuery(CompiledQuery.raw(statement));
