@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEvent } from '../../src/contract/events.ts';
+import { placeOrders } from '../../src/services/sales/checkout.ts';
 import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
 describe.each(ENGINES)('sales on %s', (engine) => {
@@ -128,6 +131,50 @@ describe.each(ENGINES)('sales on %s', (engine) => {
       await waitFor('the factory order', async () =>
         [...system.simulator!.jobs.values()].find((job) => job.body.MessageAttributeProductId === sku),
       );
+    });
+
+    it('a batch in one call: each item sees the sales before it, and the replenishment a sale opened', async () => {
+      const sku = await createProduct({ stock: 4, reorderPoint: 1 });
+      const item = (quantity: number, correlationId: string) => ({
+        request: { sku, quantity, customerId: 'batch' },
+        correlationId,
+      });
+      const outcomes = await placeOrders(system.inventory.db, [
+        item(3, 'sale-a'), // 1 left: at the reorder point, opens a replenishment
+        item(5, 'short-b'), // 1 available, the replenishment sale-a opened
+        item(1, 'sale-c'), // 0 left
+        item(1, 'short-d'), // 0 available, not what short-b saw
+      ]);
+      expect(outcomes.map((o) => ('answer' in o ? o.answer.body.remaining : o.error.extra?.available))).toEqual([
+        1, 1, 0, 0,
+      ]);
+      const [opened] = await replenishments(sku);
+      expect(await replenishments(sku)).toHaveLength(1);
+      expect(opened).toMatchObject({ quantity: 30, status: 'requested', correlation_id: 'sale-a' });
+      expect(outcomes.map((o) => ('error' in o ? o.error.extra?.replenishment : undefined))).toEqual([
+        undefined,
+        expect.objectContaining({ id: opened!.id, status: 'requested', quantity: 30 }),
+        undefined,
+        expect.objectContaining({ id: opened!.id }),
+      ]);
+      // Its event, written by the database, is the contract's replenishment.requested.
+      const event = await system.inventory.db
+        .selectFrom('outbox')
+        .select(sql<string>`payload::text`.as('payload'))
+        .where('type', '=', 'replenishment.requested')
+        .where(sql<string>`payload->'data'->>'sku'`, '=', sku)
+        .executeTakeFirstOrThrow();
+      expect(parseEvent('replenishment.requested', event.payload)).toMatchObject({
+        correlationId: 'sale-a',
+        data: {
+          replenishmentId: opened!.id,
+          sku,
+          quantity: 30,
+          factoryId: 'factory-test',
+          stock: 1,
+          requestedAt: new Date(opened!.requested_at).toISOString(),
+        },
+      });
     });
 
     it('200 concurrent checkouts of 1 against stock 50: exactly 50 succeed, stock 0, one replenishment', async () => {

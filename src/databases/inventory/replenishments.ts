@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { appendToOutbox } from '../../platform/outbox.ts';
+import type { EventEnvelope } from '../../contract/events.ts';
+import { outboxEnvelope } from '../../platform/outbox.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES, type ReplenishmentRow } from './tables.ts';
 
 export interface OpenReplenishmentInput {
@@ -35,41 +36,38 @@ export async function openReplenishmentIfNone(
 
 /**
  * {@link openReplenishmentIfNone} for a caller that only needs one to be open: one statement when one
- * already is. Returns the replenishment it opened, or undefined.
+ * already is. Returns the replenishment it opened, or undefined. The rule itself, with its outbox
+ * event, lives in the database (insert_replenishment_if_none(), also called by place_orders()).
  */
 export async function insertReplenishmentIfNone(
   trx: Transaction<InventoryTables>,
   input: OpenReplenishmentInput,
 ): Promise<ReplenishmentRow | undefined> {
-  const inserted = await trx
-    .insertInto('replenishments')
-    .values({
-      id: randomUUID(),
-      sku: input.sku,
-      quantity: input.quantity,
-      factory_id: input.factoryId,
-      status: 'requested',
-      correlation_id: input.correlationId,
-    })
-    // A constant predicate (no parameters) so Postgres can infer the partial unique index as the arbiter.
-    .onConflict((oc) => oc.column('sku').where(sql<boolean>`status in ('requested', 'ordered')`).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (inserted) {
-    const requestedAt = new Date(inserted.requested_at).toISOString();
-    await appendToOutbox(
-      trx,
-      'replenishment.requested',
-      {
-        replenishmentId: inserted.id,
-        sku: inserted.sku,
-        quantity: inserted.quantity,
-        factoryId: inserted.factory_id,
-        stock: input.stock,
-        requestedAt,
-      },
-      input.correlationId,
-    );
-  }
-  return inserted;
+  const { sku, quantity, factoryId, stock, correlationId } = input;
+  const { rows } = await sql<
+    ReplenishmentRow | { id: null }
+  >`select * from insert_replenishment_if_none(${sku}, ${quantity},
+    ${factoryId}, ${stock}, ${correlationId}, ${JSON.stringify(newReplenishment(sku, correlationId))}::jsonb)`.execute(
+    trx,
+  );
+  const row = rows[0];
+  return row?.id ? (row as ReplenishmentRow) : undefined;
+}
+
+/**
+ * What insert_replenishment_if_none() needs from the caller: the new replenishment's id and the
+ * `replenishment.requested` envelope (its id and time). The database fills in the data and the
+ * correlation id.
+ */
+export function newReplenishment(
+  sku: string,
+  correlationId: string,
+): { replenishmentId: string; event: EventEnvelope } {
+  const replenishmentId = randomUUID();
+  const event = outboxEnvelope(
+    'replenishment.requested',
+    { replenishmentId, sku, quantity: 1, factoryId: '', stock: 0, requestedAt: '' },
+    correlationId,
+  );
+  return { replenishmentId, event };
 }

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AppError } from '../../contract/errors.ts';
 import type { CheckoutRequest, Order } from '../../contract/http.ts';
-import { insertReplenishmentIfNone, openReplenishmentIfNone } from '../../databases/inventory/replenishments.ts';
-import type { InventoryTables, ReplenishmentRow } from '../../databases/inventory/tables.ts';
+import { newReplenishment } from '../../databases/inventory/replenishments.ts';
+import type { InventoryTables, ReplenishmentStatus } from '../../databases/inventory/tables.ts';
 import { outboxEnvelope } from '../../platform/outbox.ts';
 import { IdempotencyKeyReusedError, OutOfStockError, ProductNotFoundError } from './errors.ts';
 import { toReplenishment } from './products.repository.ts';
@@ -26,14 +26,17 @@ export type CheckoutOutcome = { readonly answer: CheckoutAnswer } | { readonly e
 
 /** What place_orders() answers per item; the columns it does not need for an outcome are null. */
 interface PlaceOrderRow {
-  outcome: 'placed' | 'replay' | 'short' | 'key_race';
+  outcome: 'placed' | 'replay' | 'short' | 'missing';
+  /** Stock after the sale ('placed'), or what was available ('short'). */
   stock: number | null;
-  reorder_point: number | null;
-  reorder_quantity: number | null;
-  factory_id: string | null;
   earlier_hash: string | null;
   earlier_status: number | null;
   earlier_response: unknown;
+  /** 'short': the open replenishment. */
+  r_id: string | null;
+  r_status: ReplenishmentStatus | null;
+  r_quantity: number | null;
+  r_requested_at: Date | null;
 }
 
 /** A concurrent request with the same Idempotency-Key committed first; retry to replay its answer. */
@@ -58,28 +61,41 @@ export async function checkout(db: Kysely<InventoryTables>, item: CheckoutItem):
 }
 
 /**
- * Places orders, all in ONE transaction (group commit: concurrent checkouts share its cost, each still
- * gets its own answer). Per item: the conditional decrement (never select-then-update), the order row,
- * `order.placed` (and `replenishment.requested` when stock reaches the reorder point) in the outbox and
- * the Idempotency-Key record. An item with too little stock writes nothing of its own but opens a
- * replenishment if none is open, and gets out_of_stock. Rejected items store nothing under their key.
- * Everything commits together or nothing does; an unexpected database error rejects the whole call.
+ * Places orders in ONE statement, so in one transaction (group commit: concurrent checkouts share its
+ * cost, each still gets its own answer). Per item, place_orders() runs the conditional decrement (never
+ * select-then-update), the order row, `order.placed` in the outbox and the Idempotency-Key record, and
+ * opens a replenishment (with `replenishment.requested`) when stock reaches the reorder point. An item
+ * with too little stock writes nothing of its own but opens a replenishment if none is open, and gets
+ * out_of_stock. Rejected items store nothing under their key. Everything commits together or nothing
+ * does; an unexpected database error rejects the whole call.
  */
 export async function placeOrders(
   db: Kysely<InventoryTables>,
   items: readonly CheckoutItem[],
 ): Promise<CheckoutOutcome[]> {
   const prepared = items.map(prepare);
-  return db.transaction().execute(async (trx) => {
-    // One round trip for the whole batch: place_orders() places each item in order.
-    const { rows } = await sql<PlaceOrderRow & { idx: number }>`select * from place_orders(${JSON.stringify(
+  let rows: (PlaceOrderRow & { idx: number })[];
+  try {
+    ({ rows } = await sql<PlaceOrderRow & { idx: number }>`select * from place_orders(${JSON.stringify(
       prepared.map((p) => p.args),
-    )}::jsonb) order by idx`.execute(trx);
-    const outcomes: CheckoutOutcome[] = [];
-    const batch: BatchState = { shortages: new Map(), replenishing: new Set() };
-    for (const row of rows) outcomes.push(await settle(trx, prepared[row.idx]!, row, batch));
-    return outcomes;
-  });
+    )}::jsonb, ${JSON.stringify(replenishmentsToOpen(items))}::jsonb) order by idx`.execute(db));
+  } catch (error) {
+    // A concurrent transaction (PostgreSQL) committed one of the keys first; nothing was written.
+    if ((error as { code?: unknown }).code === SERIALIZATION_FAILURE) throw new KeyRace();
+    throw error;
+  }
+  return rows.map((row) => settle(prepared[row.idx]!, row));
+}
+
+const SERIALIZATION_FAILURE = '40001';
+
+/** Per sku of the batch, what place_orders() needs to open a replenishment if it has to. */
+function replenishmentsToOpen(items: readonly CheckoutItem[]): Record<string, ReturnType<typeof newReplenishment>> {
+  const bySku = new Map<string, ReturnType<typeof newReplenishment>>();
+  for (const { request, correlationId } of items) {
+    if (!bySku.has(request.sku)) bySku.set(request.sku, newReplenishment(request.sku, correlationId));
+  }
+  return Object.fromEntries(bySku);
 }
 
 interface PreparedItem {
@@ -129,18 +145,10 @@ function prepare(item: CheckoutItem): PreparedItem {
   return { item, order, requestHash, args };
 }
 
-/**
- * Turns place_orders()' answer for an item into its outcome, inside the same transaction: opens a
- * replenishment when the sale reached the reorder point, or when stock was short.
- */
-async function settle(
-  trx: Transaction<InventoryTables>,
-  prepared: PreparedItem,
-  placed: PlaceOrderRow,
-  batch: BatchState,
-): Promise<CheckoutOutcome> {
+/** Turns place_orders()' answer for an item into its outcome. */
+function settle(prepared: PreparedItem, placed: PlaceOrderRow): CheckoutOutcome {
   const { item, order, requestHash } = prepared;
-  const { request, correlationId } = item;
+  const { request } = item;
   switch (placed.outcome) {
     case 'replay':
       if (placed.earlier_hash !== requestHash) return { error: new IdempotencyKeyReusedError() };
@@ -151,65 +159,25 @@ async function settle(
           replayed: true,
         },
       };
+    case 'missing':
+      return { error: new ProductNotFoundError(request.sku) };
     case 'short':
-      return { error: await rejectShortStock(trx, request, correlationId, batch.shortages) };
-    case 'key_race':
-      throw new KeyRace();
-  }
-  // Below the reorder point every sale would ask again; once per sku per batch is enough.
-  if (placed.stock! <= placed.reorder_point! && !batch.replenishing.has(request.sku)) {
-    batch.replenishing.add(request.sku);
-    await insertReplenishmentIfNone(trx, {
-      sku: request.sku,
-      quantity: placed.reorder_quantity!,
-      factoryId: placed.factory_id!,
-      stock: placed.stock!,
-      correlationId,
-    });
+      if (placed.r_id === null) throw new Error(`no open replenishment for ${request.sku} after a shortage`);
+      return {
+        error: new OutOfStockError(
+          request.sku,
+          request.quantity,
+          placed.stock!,
+          toReplenishment({
+            id: placed.r_id,
+            status: placed.r_status!,
+            quantity: placed.r_quantity!,
+            requested_at: placed.r_requested_at!,
+          }),
+        ),
+      };
   }
   return { answer: { status: 201, body: { order, remaining: placed.stock! }, replayed: false } };
-}
-
-/** Per batch: what a sku had when stock ran short, so a crowd of 409s costs one lookup, not one each. */
-type Shortages = Map<string, Promise<{ stock: number; replenishment: ReplenishmentRow } | null>>;
-
-/** What one batch's transaction already knows, per sku. */
-interface BatchState {
-  readonly shortages: Shortages;
-  /** Skus for which a replenishment is known to be open in this transaction. */
-  readonly replenishing: Set<string>;
-}
-
-/** Too little stock: open a replenishment if none is open (in this transaction) and say what is available. */
-async function rejectShortStock(
-  trx: Transaction<InventoryTables>,
-  request: CheckoutRequest,
-  correlationId: string,
-  shortages: Shortages,
-): Promise<AppError> {
-  let shortage = shortages.get(request.sku);
-  if (!shortage) {
-    shortage = (async () => {
-      const product = await trx
-        .selectFrom('products')
-        .select(['stock', 'reorder_quantity', 'factory_id'])
-        .where('sku', '=', request.sku)
-        .executeTakeFirst();
-      if (!product) return null;
-      const { replenishment } = await openReplenishmentIfNone(trx, {
-        sku: request.sku,
-        quantity: product.reorder_quantity,
-        factoryId: product.factory_id,
-        stock: product.stock,
-        correlationId,
-      });
-      return { stock: product.stock, replenishment };
-    })();
-    shortages.set(request.sku, shortage);
-  }
-  const known = await shortage;
-  if (!known) return new ProductNotFoundError(request.sku);
-  return new OutOfStockError(request.sku, request.quantity, known.stock, toReplenishment(known.replenishment));
 }
 
 /** Canonical hash of the fields that define "the same request". */
