@@ -15,43 +15,29 @@ export interface OpenReplenishmentInput {
 
 /**
  * Opens a replenishment for `sku` unless one is open, inside the caller's transaction, and writes
- * `replenishment.requested` to the outbox only when this call opened it. The unique partial index
- * `replenishments_one_open_per_sku` decides races: the loser inserts nothing.
+ * `replenishment.requested` to the outbox only when this call opened it. The rule lives in the
+ * database (insert_replenishment_if_none(), which place_orders() calls too): the unique partial index
+ * `replenishments_one_open_per_sku` decides races, and the loser inserts nothing.
  * Returns the open replenishment, whoever opened it.
  */
 export async function openReplenishmentIfNone(
   trx: Transaction<InventoryTables>,
   input: OpenReplenishmentInput,
 ): Promise<{ replenishment: ReplenishmentRow; opened: boolean }> {
-  const inserted = await insertReplenishmentIfNone(trx, input);
-  if (inserted) return { replenishment: inserted, opened: true };
+  const { sku, quantity, factoryId, stock, correlationId } = input;
+  const { rows } = await sql<ReplenishmentRow | { id: null }>`select * from insert_replenishment_if_none(${sku},
+    ${quantity}, ${factoryId}, ${stock}, ${correlationId}, ${JSON.stringify(newReplenishment(sku, correlationId))}::jsonb)`.execute(
+    trx,
+  );
+  const inserted = rows[0];
+  if (inserted?.id) return { replenishment: inserted as ReplenishmentRow, opened: true };
   const open = await trx
     .selectFrom('replenishments')
     .selectAll()
-    .where('sku', '=', input.sku)
+    .where('sku', '=', sku)
     .where('status', 'in', OPEN_REPLENISHMENT_STATUSES)
     .executeTakeFirstOrThrow();
   return { replenishment: open, opened: false };
-}
-
-/**
- * {@link openReplenishmentIfNone} for a caller that only needs one to be open: one statement when one
- * already is. Returns the replenishment it opened, or undefined. The rule itself, with its outbox
- * event, lives in the database (insert_replenishment_if_none(), also called by place_orders()).
- */
-export async function insertReplenishmentIfNone(
-  trx: Transaction<InventoryTables>,
-  input: OpenReplenishmentInput,
-): Promise<ReplenishmentRow | undefined> {
-  const { sku, quantity, factoryId, stock, correlationId } = input;
-  const { rows } = await sql<
-    ReplenishmentRow | { id: null }
-  >`select * from insert_replenishment_if_none(${sku}, ${quantity},
-    ${factoryId}, ${stock}, ${correlationId}, ${JSON.stringify(newReplenishment(sku, correlationId))}::jsonb)`.execute(
-    trx,
-  );
-  const row = rows[0];
-  return row?.id ? (row as ReplenishmentRow) : undefined;
 }
 
 /**
