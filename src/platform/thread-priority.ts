@@ -8,10 +8,11 @@ import { setPriority } from 'node:os';
 export const BACKGROUND_NICENESS = 10;
 
 /**
- * Lowers the calling thread's scheduling priority to at least `niceness`, so that when the cores are contended the request path
- * (the gateway, the inventory database) runs first and queue work takes the time it leaves. Linux keeps a
- * nice value per thread; `setpriority` on a thread id changes that thread alone. Elsewhere, or if the
- * system refuses, nothing changes and it answers false: priority is an optimisation, never a requirement.
+ * Lowers the calling thread's scheduling priority to at least `niceness`, so that when the cores are
+ * contended the request path (the gateway, the inventory database) runs first and queue work takes the
+ * time it leaves. Linux keeps a nice value per thread; `setpriority` on a thread id changes that thread
+ * alone. Elsewhere, or if the system refuses, nothing changes and it answers false: priority is an
+ * optimisation, never a requirement.
  */
 export function lowerThreadPriority(niceness = BACKGROUND_NICENESS): boolean {
   const tid = currentThreadId();

@@ -98,12 +98,13 @@ class PGliteDriver implements Driver {
  * When the database pipelines (a database thread: it runs statements in arrival order), the thread is
  * kept busy instead of waiting on this event loop: the turn passes on as soon as a statement outside a
  * transaction, or a `commit`, has been *sent*, so the next holder's statement queues right behind it
- * rather than a round trip later; and `begin` travels with the transaction's first statement. A group
- * commit batch then costs the thread two messages (begin with place_orders(), commit) and no idle gap
- * between batches. Each caller still awaits its own statement's answer, the commit's included.
+ * rather than a round trip later; and `begin` travels with the transaction's first statement. Each
+ * caller still awaits its own statement's answer, the commit's included.
  */
 class PGliteLease implements DatabaseConnection {
   readonly #db: PGliteLike;
+  /** The same database when it pipelines, else undefined. */
+  readonly #pipelined: PipelinedPGlite | undefined;
   readonly #mutex: Mutex;
   #release: (() => void) | undefined;
   #inTransaction = false;
@@ -112,6 +113,7 @@ class PGliteLease implements DatabaseConnection {
 
   constructor(db: PGliteLike, mutex: Mutex, release: () => void) {
     this.#db = db;
+    this.#pipelined = pipelines(db) ? db : undefined;
     this.#mutex = mutex;
     this.#release = release;
   }
@@ -120,11 +122,11 @@ class PGliteLease implements DatabaseConnection {
     await this.#hold();
     const { sql, parameters } = compiledQuery;
     const answer =
-      this.#beginPending && pipelines(this.#db)
-        ? this.#db.queryAfterBegin<R>(sql, [...parameters])
+      this.#beginPending && this.#pipelined
+        ? this.#pipelined.queryAfterBegin<R>(sql, [...parameters])
         : this.#db.query<R>(sql, [...parameters]);
     this.#beginPending = false;
-    if (!this.#inTransaction && pipelines(this.#db)) this.release();
+    if (!this.#inTransaction && this.#pipelined) this.release();
     const result = await answer;
     return {
       rows: result.rows,
@@ -135,7 +137,7 @@ class PGliteLease implements DatabaseConnection {
   async begin(): Promise<void> {
     await this.#hold();
     this.#inTransaction = true;
-    if (pipelines(this.#db)) this.#beginPending = true;
+    if (this.#pipelined) this.#beginPending = true;
     else await this.executeQuery(CompiledQuery.raw('begin'));
   }
 
