@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
+import { MALLOC_SETTINGS } from '../../src/platform/local/malloc-tuning.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
@@ -50,6 +51,17 @@ describe('the system started as `npm start` runs it', () => {
 
     const seeded = (await system.api(`/products/${SKU}`)).body;
     expect(seeded).toMatchObject({ sku: SKU, replenishment: null });
+
+    // On Linux with glibc the process replaced itself (same pid) with the allocator's settings set.
+    const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+      ?.glibcVersionRuntime;
+    if (glibc && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {
+      const environ = (await readFile(`/proc/${system.child.pid}/environ`, 'utf8')).split('\0');
+      expect(environ).toEqual(
+        expect.arrayContaining(Object.entries(MALLOC_SETTINGS).map(([name, value]) => `${name}=${value}`)),
+      );
+    }
+
     await sellOut(system);
 
     const factoryOrders = async () =>

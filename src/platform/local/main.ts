@@ -1,8 +1,15 @@
-import { createLogger } from '../logger.ts';
-import { ConfigError, type LocalConfig, loadConfig, loadDotEnv } from './config.ts';
-import { startSystem } from './system.ts';
+import type { LocalConfig } from './config.ts';
+import { restartWithTunedMalloc } from './malloc-tuning.ts';
 
-// `npm start`: the whole system in one process, state under DATA_DIR.
+// `npm start`: the whole system in one process, state under DATA_DIR. The allocator's settings take
+// effect only in a new process, so that comes first and the system is loaded after it.
+restartWithTunedMalloc();
+const [{ createLogger }, { ConfigError, loadConfig, loadDotEnv }, { startSystem }] = await Promise.all([
+  import('../logger.ts'),
+  import('./config.ts'),
+  import('./system.ts'),
+]);
+
 loadDotEnv();
 let config: LocalConfig;
 try {
