@@ -6,7 +6,7 @@ import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import { MALLOC_SETTINGS } from '../../src/platform/local/malloc-tuning.ts';
+import { MALLOC_SETTINGS, NODE_FLAGS } from '../../src/platform/local/start-settings.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
@@ -52,7 +52,10 @@ describe('the system started as `npm start` runs it', () => {
     const seeded = (await system.api(`/products/${SKU}`)).body;
     expect(seeded).toMatchObject({ sku: SKU, replenishment: null });
 
-    // On Linux with glibc the process replaced itself (same pid) with the allocator's settings set.
+    // The process replaced itself (same pid) with its start settings: V8's flags, and on glibc the
+    // allocator's variables.
+    const cmdline = (await readFile(`/proc/${system.child.pid}/cmdline`, 'utf8')).split('\0');
+    expect(cmdline).toEqual(expect.arrayContaining([...NODE_FLAGS]));
     const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
       ?.glibcVersionRuntime;
     if (glibc && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {

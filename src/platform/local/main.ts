@@ -1,9 +1,9 @@
 import type { LocalConfig } from './config.ts';
-import { restartWithTunedMalloc } from './malloc-tuning.ts';
+import { restartWithStartSettings } from './start-settings.ts';
 
-// `npm start`: the whole system in one process, state under DATA_DIR. The allocator's settings take
-// effect only in a new process, so that comes first and the system is loaded after it.
-restartWithTunedMalloc();
+// `npm start`: the whole system in one process, state under DATA_DIR. Memory settings take effect only
+// in a new process, so that comes first and the system is loaded after it.
+restartWithStartSettings();
 const [{ createLogger }, { ConfigError, loadConfig, loadDotEnv }, { startSystem }] = await Promise.all([
   import('../logger.ts'),
   import('./config.ts'),
