@@ -1,10 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
-import { PGliteThread } from '../../src/platform/db/pglite-thread.ts';
+import { DatabaseThread, PGliteThread } from '../../src/platform/db/pglite-thread.ts';
+
+/** Worker threads of this process (Linux names them so); elsewhere undefined. */
+function workerThreads(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const comm = (task: string) => readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
+  return readdirSync('/proc/self/task').filter((task) => comm(task) === 'WorkerThread').length;
+}
+
+/** Waits a moment for a thread the OS still lists after it was told to end. */
+async function settledWorkerThreads(expected: number | undefined): Promise<number | undefined> {
+  for (let i = 0; i < 50 && workerThreads() !== expected; i++) await new Promise((r) => setTimeout(r, 20));
+  return workerThreads();
+}
 
 describe('PGlite on its own thread', () => {
   let dir: string;
@@ -126,6 +140,40 @@ describe('PGlite on its own thread', () => {
     await thread.close();
     await thread.close();
     await expect(thread.query('select 1')).rejects.toThrow('closed');
+  });
+
+  it('hosts several databases on one thread, each with its own data, opened and closed on their own', async () => {
+    const before = workerThreads();
+    const thread = new DatabaseThread({ background: true });
+    const [a, b] = await Promise.all([
+      thread.open(path.join(dir, 'shared-a')),
+      thread.open(path.join(dir, 'shared-b')),
+    ]);
+    if (before !== undefined) expect(workerThreads()).toBe(before + 1);
+    await Promise.all([a.query('create table t (v text)'), b.query('create table t (v text)')]);
+    // A transaction open in one does not hold the other back, and statements interleave.
+    await a.queryAfterBegin('insert into t values ($1)', ['a1']);
+    await b.query('insert into t values ($1)', ['b1']);
+    expect((await b.query('select v from t')).rows).toEqual([{ v: 'b1' }]);
+    await a.query('rollback');
+    expect((await a.query('select count(*)::int as n from t')).rows).toEqual([{ n: 0 }]);
+
+    // One that cannot open fails alone.
+    const broken = path.join(dir, 'shared-broken');
+    await mkdir(broken);
+    await writeFile(path.join(broken, 'PG_VERSION'), 'not a cluster\n');
+    await expect(thread.open(broken)).rejects.toThrow(/PGlite failed to initialize/);
+    expect((await b.query('select v from t')).rows).toEqual([{ v: 'b1' }]);
+
+    await a.close();
+    await expect(a.query('select 1')).rejects.toThrow('closed');
+    expect((await b.query('select v from t')).rows).toEqual([{ v: 'b1' }]);
+    await b.close();
+    // The thread ended with its last database; opening one starts it again, the data still on disk.
+    expect(await settledWorkerThreads(before)).toBe(before);
+    const again = await thread.open(path.join(dir, 'shared-b'));
+    expect((await again.query('select v from t')).rows).toEqual([{ v: 'b1' }]);
+    await again.close();
   });
 
   it('reports a database it cannot open, from the thread', async () => {

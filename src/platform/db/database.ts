@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
+import type { DatabaseThread } from './pglite-thread.ts';
 
 export type DatabaseEngine = 'pglite' | 'postgres';
 
@@ -11,15 +12,11 @@ export interface DatabaseOptions {
   readonly dataDir: string;
   readonly migrations: Record<string, Migration>;
   /**
-   * PGlite only: run the database on its own worker thread (the default), so its WebAssembly and file
-   * I/O leave the caller's event loop free; `false` runs it in this thread (measurements, one-off reads).
+   * PGlite only: run the database on a worker thread, so its WebAssembly and file I/O leave the caller's
+   * event loop free: its own (`true`, the default), or one it shares with other databases; `false` runs it
+   * in this thread (measurements, one-off reads).
    */
-  readonly thread?: boolean;
-  /**
-   * PGlite on a thread only: a database that only queue consumers use runs at a lower OS priority, so on
-   * contended cores the request path goes first (see thread-priority.ts).
-   */
-  readonly background?: boolean;
+  readonly thread?: boolean | DatabaseThread;
 }
 
 export interface Database<T> {
@@ -74,7 +71,7 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   } else {
     engine = 'pglite';
     await mkdir(options.dataDir, { recursive: true });
-    const pglite = await openPGlite(options.dataDir, options.thread ?? true, options.background ?? false);
+    const pglite = await openPGlite(options.dataDir, options.thread ?? true);
     db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
   }
   try {
@@ -93,11 +90,12 @@ export async function openDatabase<T>(options: DatabaseOptions): Promise<Databas
   };
 }
 
-async function openPGlite(dataDir: string, thread: boolean, background: boolean) {
-  if (thread) {
+async function openPGlite(dataDir: string, thread: boolean | DatabaseThread) {
+  if (thread === true) {
     const { PGliteThread } = await import('./pglite-thread.ts');
-    return PGliteThread.start(dataDir, { background });
+    return PGliteThread.start(dataDir);
   }
+  if (thread) return thread.open(dataDir);
   const [{ PGlite }, { pgliteOptions }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('./pglite-settings.ts'),

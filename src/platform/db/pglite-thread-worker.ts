@@ -4,47 +4,63 @@ import { lowerThreadPriority } from '../thread-priority.ts';
 import { pgliteOptions } from './pglite-settings.ts';
 import type { FromThread, ThreadData, ToThread } from './pglite-thread.ts';
 
-// One embedded database on its own thread: the WebAssembly Postgres and its file I/O run here, so the
+// Embedded databases on a thread of their own: the WebAssembly Postgres and its file I/O run here, so the
 // thread that serves HTTP only sends statements and receives rows.
-const { dataDir, background } = workerData as ThreadData;
+const { background } = workerData as ThreadData;
 const port = parentPort!;
 const post = (message: FromThread) => port.postMessage(message);
 if (background) lowerThreadPriority();
 
-let db: PGlite;
-try {
-  db = await PGlite.create(dataDir, pgliteOptions(PGlite));
-} catch (error) {
-  post({ type: 'failed', error: serializeError(error) });
-  process.exit(1);
+interface Open {
+  readonly pglite: PGlite;
+  /** The last request of this database; each waits for the one before. */
+  previous: Promise<unknown>;
 }
+const databases = new Map<number, Open>();
 
-// Statements run one at a time in the order they arrive: the sender relies on it to send the next one
-// before this one is answered (see PGliteLease in pglite-dialect.ts).
-let previous: Promise<unknown> = Promise.resolve();
+// A database's requests run one at a time in the order they arrive: the sender relies on it to send the
+// next statement before this one is answered (see PGliteLease in pglite-dialect.ts). Databases sharing
+// the thread take turns between statements.
 port.on('message', (message: ToThread) => {
-  if (message.type === 'close') {
-    previous
-      .then(() => db.close())
-      .then(
-        () => post({ type: 'closed' }),
-        () => post({ type: 'closed' }),
-      );
+  if (message.type === 'open') {
+    answer(message.id, () => open(message.db, message.dataDir));
     return;
   }
-  previous = previous.then(() => run(message));
+  const database = databases.get(message.db);
+  if (!database) {
+    post({ type: 'result', id: message.id, error: { message: 'the database is not open' } });
+    return;
+  }
+  if (message.type === 'close') databases.delete(message.db);
+  database.previous = database.previous.then(() =>
+    answer(message.id, () => (message.type === 'close' ? close(database.pglite) : query(database.pglite, message))),
+  );
 });
 
-async function run({ id, sql, params, begin }: Extract<ToThread, { type: 'query' }>): Promise<void> {
+async function open(db: number, dataDir: string): Promise<undefined> {
+  databases.set(db, { pglite: await PGlite.create(dataDir, pgliteOptions(PGlite)), previous: Promise.resolve() });
+  return undefined;
+}
+
+async function close(pglite: PGlite): Promise<undefined> {
+  await pglite.close();
+  return undefined;
+}
+
+async function query(pglite: PGlite, { sql, params, begin }: Extract<ToThread, { type: 'query' }>) {
+  // A transaction's `begin` travels with its first statement, which only runs if `begin` succeeded.
+  if (begin) await pglite.query('begin');
+  return pglite.query(sql, params);
+}
+
+async function answer(id: number, work: () => Promise<{ rows: unknown[]; affectedRows?: number } | undefined>) {
   try {
-    // A transaction's `begin` travels with its first statement, which only runs if `begin` succeeded.
-    if (begin) await db.query('begin');
-    const result = await db.query(sql, params);
+    const result = await work();
     post({
       type: 'result',
       id,
-      rows: result.rows,
-      ...(result.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
+      ...(result ? { rows: result.rows } : {}),
+      ...(result?.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
     });
   } catch (error) {
     post({ type: 'result', id, error: serializeError(error) });

@@ -10,20 +10,18 @@ import type { PipelinedPGlite, QueryAnswer } from './pglite-dialect.ts';
 
 /** What the database thread starts with. */
 export interface ThreadData {
-  readonly dataDir: string;
-  /** Run at a lower OS priority: a database only queue consumers use (see thread-priority.ts). */
+  /** Run at a lower OS priority: databases only queue consumers use (see thread-priority.ts). */
   readonly background: boolean;
 }
 
-/** Messages to the database thread. */
+/** Messages to the database thread; every one but the last is answered by a `result` with its id. */
 export type ToThread =
-  | { type: 'query'; id: number; sql: string; params: unknown[]; begin?: boolean }
-  | { type: 'close' };
+  | { type: 'open'; id: number; db: number; dataDir: string }
+  | { type: 'query'; id: number; db: number; sql: string; params: unknown[]; begin?: boolean }
+  | { type: 'close'; id: number; db: number };
 /** Messages from the database thread. */
 export type FromThread =
   | { type: 'ready' }
-  | { type: 'failed'; error: SerializedError }
-  | { type: 'closed' }
   | { type: 'result'; id: number; rows?: unknown[]; affectedRows?: number; error?: SerializedError };
 
 const run = promisify(execFile);
@@ -33,22 +31,87 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-/**
- * An embedded PGlite database running on a worker thread of this process, behind the same small
- * interface the Kysely dialect uses for an in-process one. Statements and rows cross the thread
- * boundary by structured clone (dates, numbers, JSON values survive as they are).
- */
-export class PGliteThread implements PipelinedPGlite {
-  /** The thread runs statements one at a time in arrival order, and the message channel keeps that order. */
-  readonly pipelines = true;
-  readonly #worker: Worker;
-  readonly #waiting = new Map<number, Waiting>();
-  #nextId = 0;
-  #gone: Error | undefined;
-  #closed: Promise<void> | undefined;
+type Request = ToThread extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
-  private constructor(worker: Worker) {
+/**
+ * A worker thread of this process hosting one or more embedded PGlite databases; statements and rows cross
+ * the thread boundary by structured clone (dates, numbers, JSON values survive as they are). Databases
+ * that only queue consumers use share one (`background`): a thread of its own costs ~35 MB of memory.
+ * The thread starts with the first database opened on it and ends when the last one closes.
+ */
+export class DatabaseThread {
+  readonly #background: boolean;
+  readonly #waiting = new Map<number, Waiting>();
+  /** The running thread, once spawned; `#started` settles when it is ready. */
+  #worker: Worker | undefined;
+  #started: Promise<void> | undefined;
+  #gone: Error | undefined;
+  #open = 0;
+  #nextDb = 0;
+  #nextId = 0;
+
+  constructor(options: { background?: boolean } = {}) {
+    this.#background = options.background ?? false;
+  }
+
+  /**
+   * Opens the database in `dataDir` on this thread; resolves once it answers. A new database is first
+   * created by a short-lived child process: initdb takes hundreds of megabytes that this process would
+   * otherwise keep for its whole life.
+   */
+  async open(dataDir: string): Promise<PGliteThread> {
+    this.#open++;
+    const db = this.#nextDb++;
+    try {
+      if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir);
+      this.#started ??= this.#spawn();
+      await this.#started;
+      await this.request({ type: 'open', db, dataDir });
+    } catch (error) {
+      await this.#release();
+      throw error;
+    }
+    return new PGliteThread(this, db);
+  }
+
+  /** Sends one request; a database's requests are answered in the order they were sent. */
+  request<R>(message: Request): Promise<QueryAnswer<R>> {
+    const worker = this.#worker;
+    if (!worker || this.#gone) return Promise.reject(this.#gone ?? new Error('the database thread is not running'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      try {
+        worker.postMessage({ ...message, id } as ToThread);
+      } catch (error) {
+        // A parameter that cannot be cloned to the thread (a function, say): this statement fails alone.
+        this.#waiting.delete(id);
+        reject(error);
+      }
+    });
+  }
+
+  /** Closes one database cleanly (a checkpoint on disk); the thread ends with the last one. */
+  async close(db: number): Promise<void> {
+    await this.request({ type: 'close', db }).catch(() => {}); // the thread is gone: nothing left to close
+    await this.#release();
+  }
+
+  async #release(): Promise<void> {
+    if (--this.#open > 0) return;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#started = undefined;
+    await worker?.terminate();
+  }
+
+  async #spawn(): Promise<void> {
+    const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
+      workerData: { background: this.#background } satisfies ThreadData,
+      resourceLimits: workerResourceLimits,
+    });
     this.#worker = worker;
+    this.#gone = undefined;
     worker.on('message', (message: FromThread) => {
       if (message.type !== 'result') return;
       const waiting = this.#waiting.get(message.id);
@@ -62,22 +125,36 @@ export class PGliteThread implements PipelinedPGlite {
         });
     });
     const fail = (error: Error) => {
+      if (this.#worker !== worker) return; // ended on purpose
       this.#gone ??= error;
-      for (const waiting of this.#waiting.values()) waiting.reject(this.#gone);
+      for (const waiting of this.#waiting.values()) waiting.reject(error);
       this.#waiting.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the database thread exited (code ${code})`)));
+    await nextMessage(worker, 'ready', 'the database thread');
+  }
+}
+
+/**
+ * One embedded PGlite database on a `DatabaseThread`, behind the same small interface the Kysely dialect
+ * uses for an in-process one.
+ */
+export class PGliteThread implements PipelinedPGlite {
+  /** The thread runs a database's statements one at a time in arrival order, and the channel keeps that order. */
+  readonly pipelines = true;
+  readonly #thread: DatabaseThread;
+  readonly #db: number;
+  #closed: Promise<void> | undefined;
+
+  constructor(thread: DatabaseThread, db: number) {
+    this.#thread = thread;
+    this.#db = db;
   }
 
-  /**
-   * Starts the thread and opens the database in `dataDir`; resolves once it answers. A new database is
-   * first created by a short-lived child process: initdb takes hundreds of megabytes that this process
-   * would otherwise keep for its whole life.
-   */
-  static async start(dataDir: string, options: { background?: boolean } = {}): Promise<PGliteThread> {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir);
-    return new PGliteThread(await spawn({ dataDir, background: options.background ?? false }));
+  /** Opens the database in `dataDir` on a thread of its own. */
+  static start(dataDir: string, options: { background?: boolean } = {}): Promise<PGliteThread> {
+    return new DatabaseThread(options).open(dataDir);
   }
 
   query<R>(sql: string, params: unknown[] = []): Promise<QueryAnswer<R>> {
@@ -89,32 +166,13 @@ export class PGliteThread implements PipelinedPGlite {
   }
 
   #send<R>(sql: string, params: unknown[], begin: boolean): Promise<QueryAnswer<R>> {
-    if (this.#gone) return Promise.reject(this.#gone);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      try {
-        this.#worker.postMessage({ type: 'query', id, sql, params, ...(begin ? { begin } : {}) } satisfies ToThread);
-      } catch (error) {
-        // A parameter that cannot be cloned to the thread (a function, say): this statement fails alone.
-        this.#waiting.delete(id);
-        reject(error);
-      }
-    });
+    if (this.#closed) return Promise.reject(new Error('the database is closed'));
+    return this.#thread.request({ type: 'query', db: this.#db, sql, params, ...(begin ? { begin } : {}) });
   }
 
-  /** Closes the database cleanly (a checkpoint on disk), then ends the thread. Safe to call twice. */
+  /** Closes the database cleanly (a checkpoint on disk). Safe to call twice. */
   close(): Promise<void> {
-    this.#closed ??= (async () => {
-      if (!this.#gone) {
-        // Closed, or the thread ended some other way: either way there is nothing left to close.
-        const closed = nextMessage(this.#worker, 'closed', 'the database thread').catch(() => {});
-        this.#worker.postMessage({ type: 'close' } satisfies ToThread);
-        await closed;
-      }
-      this.#gone ??= new Error('the database is closed');
-      await this.#worker.terminate();
-    })();
+    this.#closed ??= this.#thread.close(this.#db);
     return this.#closed;
   }
 }
@@ -127,13 +185,4 @@ async function createDatabase(dataDir: string): Promise<void> {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new Error(`could not create the database in ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: error });
   }
-}
-
-async function spawn(data: ThreadData): Promise<Worker> {
-  const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
-    workerData: data,
-    resourceLimits: workerResourceLimits,
-  });
-  await nextMessage(worker, 'ready', `the database thread for ${data.dataDir}`);
-  return worker;
 }

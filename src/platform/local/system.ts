@@ -12,6 +12,7 @@ import { type NotificationsTables, notificationsMigrations } from '../../service
 import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
 import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
 import { type Database, openDatabase } from '../db/database.ts';
+import { DatabaseThread } from '../db/pglite-thread.ts';
 import { SystemMetrics } from '../metrics.ts';
 import { eventLanes, OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
@@ -101,7 +102,8 @@ export async function startSystem(
 
     // Each service owning data gets its own database, as it would on AWS. Opened side by side: creating
     // an embedded one (initdb) takes seconds. Only queue consumers use customers and notifications, so
-    // their threads yield the cores to checkout when both are busy.
+    // they share one thread, which yields the cores to checkout when both are busy.
+    const background = new DatabaseThread({ background: true });
     const opened = await Promise.allSettled([
       openDatabase<InventoryTables>({
         url: config.databaseUrl,
@@ -112,13 +114,13 @@ export async function startSystem(
         url: config.customersDatabaseUrl,
         dataDir: path.join(config.dataDir, 'customers'),
         migrations: customersMigrations,
-        background: true,
+        thread: background,
       }),
       openDatabase<NotificationsTables>({
         url: config.notificationsDatabaseUrl,
         dataDir: path.join(config.dataDir, 'notifications'),
         migrations: notificationsMigrations,
-        background: true,
+        thread: background,
       }),
     ]);
     for (const result of opened) {
