@@ -1,13 +1,13 @@
 /**
  * Settings a process takes only when it starts, for the embedded system's memory: measured in the
- * flash sale, together ~190 MB less resident memory (~750 → ~490 MB) with throughput unchanged.
+ * flash sale, together ~185 MB less resident memory (~675 → ~490 MB) with throughput unchanged.
  */
 
 /**
  * glibc's allocator. By default it gives each thread that allocates an arena of its own (up to eight per
  * core) and keeps what is freed in it; this process has a dozen such threads (the databases', the queue
- * emulator's, V8's compilers, libuv's pool), and after a sale ~150 MB sat freed but resident in their
- * arenas. Two arenas, freed memory handed back above 128 KB, large blocks mapped on their own: ~115 MB.
+ * emulator's, V8's compilers, libuv's pool), and memory freed in their arenas stayed resident. Two
+ * arenas, freed memory handed back above 128 KB, large blocks mapped on their own: ~115 MB.
  */
 export const MALLOC_SETTINGS: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
