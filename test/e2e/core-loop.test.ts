@@ -6,7 +6,7 @@ import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import { MALLOC_SETTINGS, NODE_FLAGS } from '../../src/platform/local/start-settings.ts';
+import { glibcVersion, MALLOC_SETTINGS, NODE_FLAGS } from '../../src/platform/local/start-settings.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
@@ -56,9 +56,7 @@ describe('the system started as `npm start` runs it', () => {
     // allocator's variables.
     const cmdline = (await readFile(`/proc/${system.child.pid}/cmdline`, 'utf8')).split('\0');
     expect(cmdline).toEqual(expect.arrayContaining([...NODE_FLAGS]));
-    const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
-      ?.glibcVersionRuntime;
-    if (glibc && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {
+    if (glibcVersion() && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {
       const environ = (await readFile(`/proc/${system.child.pid}/environ`, 'utf8')).split('\0');
       expect(environ).toEqual(
         expect.arrayContaining(Object.entries(MALLOC_SETTINGS).map(([name, value]) => `${name}=${value}`)),

@@ -31,7 +31,9 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-type Request = ToThread extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+/** A message to the thread before it is given its id (`Omit` taken over each member of the union). */
+type WithoutId<M> = M extends unknown ? Omit<M, 'id'> : never;
+type Request = WithoutId<ToThread>;
 
 /**
  * A worker thread of this process hosting one or more embedded PGlite databases; statements and rows cross

@@ -53,16 +53,16 @@ export function startSettings(start: ProcessStart): { env: Record<string, string
  */
 export function restartWithStartSettings(): void {
   if (process.platform === 'win32' || typeof process.execve !== 'function') return;
-  const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
-  const restart = startSettings({
-    env: process.env,
-    execArgv: process.execArgv,
-    glibcVersion: report.header?.glibcVersionRuntime,
-  });
+  const restart = startSettings({ env: process.env, execArgv: process.execArgv, glibcVersion: glibcVersion() });
   if (!restart) return;
   try {
     process.execve(process.execPath, [process.execPath, ...restart.execArgv, ...process.argv.slice(1)], restart.env);
   } catch {
     // carry on with the defaults
   }
+}
+
+/** The version of glibc this process runs on, from Node's diagnostic report; undefined on any other C library. */
+export function glibcVersion(): string | undefined {
+  return (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
 }
