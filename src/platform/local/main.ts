@@ -1,9 +1,10 @@
 import type { LocalConfig } from './config.ts';
-import { restartWithStartSettings } from './start-settings.ts';
+import { leaveWorkersTheirOwnLimits, restartWithStartSettings } from './start-settings.ts';
 
 // `npm start`: the whole system in one process, state under DATA_DIR. Memory settings take effect only
 // in a new process, so that comes first and the system is loaded after it.
 restartWithStartSettings();
+leaveWorkersTheirOwnLimits();
 const [{ createLogger }, { ConfigError, loadConfig, loadDotEnv }, { startSystem }] = await Promise.all([
   import('../logger.ts'),
   import('./config.ts'),

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { workerResourceLimits } from '../worker-limits.ts';
 import { MALLOC_SETTINGS, NODE_FLAGS, startSettings } from './start-settings.ts';
 
 const glibc = '2.36';
@@ -34,5 +37,36 @@ describe('startSettings', () => {
       execArgv: [...NODE_FLAGS],
     });
     expect(startSettings({ env: {}, execArgv: [...NODE_FLAGS], glibcVersion: undefined })).toBeUndefined();
+  });
+});
+
+describe('leaveWorkersTheirOwnLimits', () => {
+  // A process started as `npm start` restarts itself (with the main thread's semi-space flag), then a
+  // worker thread keeps ~100k small objects alive at a time, so V8 grows its young generation as far as
+  // it may, and reports the size it reached.
+  const probe = `
+    import { Worker } from 'node:worker_threads';
+    import { leaveWorkersTheirOwnLimits } from ${JSON.stringify(new URL('./start-settings.ts', import.meta.url).href)};
+    import { workerResourceLimits } from ${JSON.stringify(new URL('../worker-limits.ts', import.meta.url).href)};
+    leaveWorkersTheirOwnLimits();
+    const worker = new Worker(\`
+      const { getHeapSpaceStatistics } = require('node:v8');
+      let kept = [];
+      for (let i = 0; i < 3e6; i++) { kept.push({ i }); if (kept.length > 100000) kept = []; }
+      const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+      require('node:worker_threads').parentPort.postMessage(young.space_size);
+    \`, { eval: true, execArgv: [], resourceLimits: workerResourceLimits });
+    worker.once('message', (bytes) => { console.log(bytes); process.exit(0); });
+  `;
+
+  it("keeps the main thread's flag from sizing the worker threads' young generation", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...NODE_FLAGS, '--no-warnings', '--input-type=module', '--eval', probe],
+      { timeout: 30_000 },
+    );
+    // Without it the flag wins and the worker's young generation reaches 16 MB.
+    expect(Number(stdout.trim())).toBeGreaterThan(0);
+    expect(Number(stdout.trim())).toBeLessThanOrEqual(workerResourceLimits.maxYoungGenerationSizeMb! * 1024 * 1024);
   });
 });
