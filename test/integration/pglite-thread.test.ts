@@ -2,10 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
 import { DatabaseThread, PGliteThread } from '../../src/platform/db/pglite-thread.ts';
+import { createAwsClients, startQueueEmulator } from '../../src/platform/local/queue-emulator.ts';
 
 /** Worker threads of this process (Linux names them so); elsewhere undefined. */
 function workerThreads(): number | undefined {
@@ -144,7 +146,7 @@ describe('PGlite on its own thread', () => {
 
   it('hosts several databases on one thread, each with its own data, opened and closed on their own', async () => {
     const before = workerThreads();
-    const thread = new DatabaseThread({ background: true });
+    const thread = new DatabaseThread();
     const [a, b] = await Promise.all([
       thread.open(path.join(dir, 'shared-a')),
       thread.open(path.join(dir, 'shared-b')),
@@ -174,6 +176,45 @@ describe('PGlite on its own thread', () => {
     const again = await thread.open(path.join(dir, 'shared-b'));
     expect((await again.query('select v from t')).rows).toEqual([{ v: 'b1' }]);
     await again.close();
+  });
+
+  it("runs databases on a thread that hosts them, the queue emulator's, beside the queues", async () => {
+    const before = workerThreads();
+    const emulator = await startQueueEmulator({ port: 0, dataDir: path.join(dir, 'hosted-queues') });
+    const { sqs } = createAwsClients(emulator.endpoint);
+    try {
+      const [a, b] = await Promise.all([
+        emulator.databases.open(path.join(dir, 'hosted-a')),
+        emulator.databases.open(path.join(dir, 'hosted-b')),
+      ]);
+      // The emulator's thread and nothing more.
+      if (before !== undefined) expect(workerThreads()).toBe(before + 1);
+      await a.query('create table t (v text)');
+      await a.query('insert into t values ($1)', ['a1']);
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'hosted' }));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'beside the databases' }));
+      const [received] = await Promise.all([
+        sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 })),
+        b.query('select 1 as one'),
+      ]);
+      expect(received.Messages?.map((m) => m.Body)).toEqual(['beside the databases']);
+      expect((await a.query('select v from t')).rows).toEqual([{ v: 'a1' }]);
+
+      // Closing its last database leaves the host running; a database opened again finds its data.
+      await a.close();
+      await b.close();
+      expect(workerThreads()).toBe(before === undefined ? undefined : before + 1);
+      const again = await emulator.databases.open(path.join(dir, 'hosted-a'));
+      expect((await again.query('select v from t')).rows).toEqual([{ v: 'a1' }]);
+
+      // When the host thread ends, its databases refuse work instead of waiting forever.
+      await emulator.stop();
+      await expect(again.query('select 1')).rejects.toThrow(/gone|not running/);
+    } finally {
+      sqs.destroy();
+      await emulator.stop().catch(() => {});
+    }
+    expect(await settledWorkerThreads(before)).toBe(before);
   });
 
   it('reports a database it cannot open, from the thread', async () => {

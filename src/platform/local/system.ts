@@ -12,7 +12,6 @@ import { type NotificationsTables, notificationsMigrations } from '../../service
 import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
 import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
 import { type Database, openDatabase } from '../db/database.ts';
-import { DatabaseThread } from '../db/pglite-thread.ts';
 import { SystemMetrics } from '../metrics.ts';
 import { eventLanes, OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
@@ -102,8 +101,8 @@ export async function startSystem(
 
     // Each service owning data gets its own database, as it would on AWS. Opened side by side: creating
     // an embedded one (initdb) takes seconds. Only queue consumers use customers and notifications, so
-    // they share one thread, which yields the cores to checkout when both are busy.
-    const background = new DatabaseThread({ background: true });
+    // they run on the queue emulator's thread, which yields the cores to checkout when both are busy.
+    const background = emulator.databases;
     const opened = await Promise.allSettled([
       openDatabase<InventoryTables>({
         url: config.databaseUrl,
