@@ -116,7 +116,10 @@ describe('dashboard in a browser', () => {
     const order = ['requested', 'ordered', 'production', 'arrived', 'restocked'];
     const ranks = seen.map((s) => order.indexOf(s.split(' ')[0]!));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-    for (const step of order) expect(await stepState(step)).toBe('done');
+    // Every step done, on the replenishment the page followed (its id and status say which, if not).
+    const block = await replenishment.evaluate((el) => ({ id: el.dataset.id, status: el.dataset.status }));
+    for (const step of order)
+      expect({ step, state: await stepState(step), seen, ...block }).toMatchObject({ step, state: 'done' });
     expect(await replenishment.locator('[data-step="restocked"] .when').textContent()).toMatch(/^\+\d+(\.\d)? s$/);
 
     // Stock restored: 2 left at the stock-out plus the 20 ordered.
