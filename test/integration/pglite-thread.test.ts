@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +216,18 @@ describe('PGlite on its own thread', () => {
       await emulator.stop().catch(() => {});
     }
     expect(await settledWorkerThreads(before)).toBe(before);
+  });
+
+  it('fails to open on a host thread that is gone, rather than waiting for it', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const thread = new DatabaseThread({ host: port1 });
+    port2.close();
+    // Already a cluster, so nothing is created first: the open goes straight to the host.
+    const existing = path.join(dir, 'hostless');
+    await mkdir(existing);
+    await writeFile(path.join(existing, 'PG_VERSION'), '17\n');
+    await expect(thread.open(existing)).rejects.toThrow(/gone/);
+    await expect(thread.open(existing)).rejects.toThrow(/gone/);
   });
 
   it('reports a database it cannot open, from the thread', async () => {

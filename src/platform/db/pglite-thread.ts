@@ -51,6 +51,8 @@ export class DatabaseThread {
 
   constructor(options: { host?: MessagePort } = {}) {
     this.#host = options.host;
+    // Heard from the start: a host that ends before the first database opens must fail that open, not hang it.
+    this.#host?.once('close', () => this.#fail(this.#host!, new Error('the thread hosting the database is gone')));
   }
 
   /**
@@ -108,6 +110,7 @@ export class DatabaseThread {
     const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
       resourceLimits: workerResourceLimits,
     });
+    this.#gone = undefined;
     this.#listen(worker);
     worker.on('error', (error) => this.#fail(worker, error));
     worker.on('exit', (code) => this.#fail(worker, new Error(`the database thread exited (code ${code})`)));
@@ -115,22 +118,22 @@ export class DatabaseThread {
   }
 
   async #attach(host: MessagePort): Promise<void> {
-    const ready = new Promise<void>((resolve) => {
+    if (this.#gone) throw this.#gone;
+    const ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: FromThread) => {
         if (message.type !== 'ready') return;
         host.off('message', onReady);
         resolve();
       };
       host.on('message', onReady);
+      host.once('close', () => reject(this.#gone));
     });
     this.#listen(host);
-    host.once('close', () => this.#fail(host, new Error('the thread hosting the database is gone')));
     await ready;
   }
 
   #listen(channel: Worker | MessagePort): void {
     this.#channel = channel;
-    this.#gone = undefined;
     channel.on('message', (message: FromThread) => {
       if (message.type !== 'result') return;
       const waiting = this.#waiting.get(message.id);
@@ -146,7 +149,7 @@ export class DatabaseThread {
   }
 
   #fail(channel: Worker | MessagePort, error: Error): void {
-    if (this.#channel !== channel) return; // ended on purpose
+    if (this.#channel !== channel && channel !== this.#host) return; // ended on purpose
     this.#gone ??= error;
     for (const waiting of this.#waiting.values()) waiting.reject(error);
     this.#waiting.clear();
