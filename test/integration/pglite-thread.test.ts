@@ -129,7 +129,7 @@ describe('PGlite on its own thread', () => {
     const thread = await PGliteThread.start(path.join(dir, 'two'));
     // The project's settings apply (src/platform/db/pglite-settings.ts), not PGlite's 128 MB default.
     expect((await thread.query<{ shared_buffers: string }>('show shared_buffers')).rows).toEqual([
-      { shared_buffers: '16MB' },
+      { shared_buffers: '12MB' },
     ]);
     await thread.query('create table t (id int primary key)');
     await thread.query('insert into t values ($1)', [1]);
