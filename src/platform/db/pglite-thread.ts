@@ -117,19 +117,11 @@ export class DatabaseThread {
     await nextMessage(worker, 'ready', 'the database thread');
   }
 
+  // No wait for the host's `ready`: a port keeps what is sent until the other end listens, and a host that
+  // ends fails every request in flight (see the constructor).
   async #attach(host: MessagePort): Promise<void> {
     if (this.#gone) throw this.#gone;
-    const ready = new Promise<void>((resolve, reject) => {
-      const onReady = (message: FromThread) => {
-        if (message.type !== 'ready') return;
-        host.off('message', onReady);
-        resolve();
-      };
-      host.on('message', onReady);
-      host.once('close', () => reject(this.#gone));
-    });
     this.#listen(host);
-    await ready;
   }
 
   #listen(channel: Worker | MessagePort): void {
