@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,12 @@ import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import { glibcVersion, MALLOC_SETTINGS, NODE_FLAGS } from '../../src/platform/local/start-settings.ts';
+import {
+  COMPILE_CACHE_DIR,
+  glibcVersion,
+  MALLOC_SETTINGS,
+  NODE_FLAGS,
+} from '../../src/platform/local/start-settings.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
@@ -19,6 +24,13 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'donut-e2e-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Everything in a compile cache directory, as text: the stripped TypeScript entries hold their source. */
+async function cachedSources(dir: string): Promise<string> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+  const contents = await Promise.all(files.map((file) => readFile(path.join(file.parentPath, file.name), 'latin1')));
+  return contents.join('\n');
 }
 
 const SKU = 'CP-502101';
@@ -52,12 +64,15 @@ describe('the system started as `npm start` runs it', () => {
     const seeded = (await system.api(`/products/${SKU}`)).body;
     expect(seeded).toMatchObject({ sku: SKU, replenishment: null });
 
-    // The process replaced itself (same pid) with its start settings: V8's flags, and on glibc the
-    // allocator's variables.
+    // The process replaced itself (same pid) with its start settings: V8's flags, Node's compile cache,
+    // and on glibc the allocator's variables.
     const cmdline = (await readFile(`/proc/${system.child.pid}/cmdline`, 'utf8')).split('\0');
     expect(cmdline).toEqual(expect.arrayContaining([...NODE_FLAGS]));
+    const environ = (await readFile(`/proc/${system.child.pid}/environ`, 'utf8')).split('\0');
+    if (process.env.NODE_COMPILE_CACHE === undefined && process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
+      expect(environ).toContain(`NODE_COMPILE_CACHE=${COMPILE_CACHE_DIR}`);
+    }
     if (glibcVersion() && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {
-      const environ = (await readFile(`/proc/${system.child.pid}/environ`, 'utf8')).split('\0');
       expect(environ).toEqual(
         expect.arrayContaining(Object.entries(MALLOC_SETTINGS).map(([name, value]) => `${name}=${value}`)),
       );
@@ -91,7 +106,12 @@ describe('the system started as `npm start` runs it', () => {
     const simulator = new FactorySimulator({ stageMs: 3000 });
     const factoryUrl = await simulator.listen(0);
     cleanups.push(() => simulator.close());
-    const env = { PORT: String(await freePort()), DATA_DIR: await tempDir(), FACTORY_URL: factoryUrl };
+    const env = {
+      PORT: String(await freePort()),
+      DATA_DIR: await tempDir(),
+      FACTORY_URL: factoryUrl,
+      NODE_COMPILE_CACHE: await tempDir(),
+    };
 
     const first = await spawnSystem(env);
     cleanups.push(() => first.stop());
@@ -100,6 +120,12 @@ describe('the system started as `npm start` runs it', () => {
     const open = (await first.api(`/products/${SKU}`)).body.replenishment;
     expect(open).toMatchObject({ status: 'ordered' });
     await first.kill();
+    // The start wrote its compile cache, every thread its own part, though it never got to exit: the
+    // second start loads its TypeScript already stripped (the sales service on the main thread, the
+    // queue emulator's thread, the inventory database's thread).
+    const cached = await cachedSources(env.NODE_COMPILE_CACHE);
+    const sources = ["app.post('/checkout'", 'hostDatabases(databases);', 'hostDatabases(parentPort'];
+    expect(sources.filter((source) => !cached.includes(source))).toEqual([]);
 
     const second = await spawnSystem(env);
     cleanups.push(() => second.stop());

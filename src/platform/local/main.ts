@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import type { LocalConfig } from './config.ts';
 import { leaveWorkersTheirOwnLimits, restartWithStartSettings } from './start-settings.ts';
 
@@ -27,6 +28,10 @@ const system = await startSystem(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });
+
+// Node writes its compile cache (start-settings.ts) at exit; written now, a start that is killed later
+// leaves it for the next one too.
+flushCompileCache();
 
 const lines = [
   '',

@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { hostDatabases } from '../db/pglite-host.ts';
 import { lowerThreadPriority } from '../thread-priority.ts';
@@ -12,6 +13,8 @@ hostDatabases(databases);
 const { startFauxqs } = await import('fauxqs');
 const server = await startFauxqs({ port, dataDir, logger: false });
 parentPort!.postMessage({ type: 'ready', address: server.address });
+// Each thread keeps its own part of Node's compile cache: written now, as main.ts does its own.
+flushCompileCache();
 parentPort!.on('message', async (message: { type: string }) => {
   if (message.type !== 'stop') return;
   await server.stop();

@@ -2,18 +2,22 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { workerResourceLimits } from '../worker-limits.ts';
-import { MALLOC_SETTINGS, NODE_FLAGS, startSettings } from './start-settings.ts';
+import { COMPILE_CACHE_DIR, MALLOC_SETTINGS, NODE_FLAGS, startSettings } from './start-settings.ts';
 
 const glibc = '2.36';
+const compileCache = { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR };
 
 describe('startSettings', () => {
-  it("adds V8's flags before the caller's and, on glibc, the allocator's variables, keeping the rest", () => {
+  it("adds V8's flags before the caller's, Node's compile cache and, on glibc, the allocator's variables, keeping the rest", () => {
     const restart = startSettings({
       env: { PORT: '3000', UNSET: undefined },
       execArgv: ['--inspect'],
       glibcVersion: glibc,
     });
-    expect(restart).toEqual({ env: { PORT: '3000', ...MALLOC_SETTINGS }, execArgv: [...NODE_FLAGS, '--inspect'] });
+    expect(restart).toEqual({
+      env: { PORT: '3000', ...MALLOC_SETTINGS, ...compileCache },
+      execArgv: [...NODE_FLAGS, '--inspect'],
+    });
   });
 
   it('asks for nothing once they are in place, so the restarted process does not restart again', () => {
@@ -21,22 +25,29 @@ describe('startSettings', () => {
     expect(startSettings({ ...first, glibcVersion: glibc })).toBeUndefined();
   });
 
-  it("leaves an operator's own settings alone: a flag of the same name, any allocator variable", () => {
+  it("leaves an operator's own settings alone: a flag of the same name, any allocator variable, the compile cache", () => {
     const flagName = NODE_FLAGS[0]!.split('=')[0]!;
-    const own = { env: { MALLOC_ARENA_MAX: '8' }, execArgv: [`${flagName}=32`], glibcVersion: glibc };
+    const own = {
+      env: { MALLOC_ARENA_MAX: '8', NODE_COMPILE_CACHE: '/srv/cache' },
+      execArgv: [`${flagName}=32`],
+      glibcVersion: glibc,
+    };
     expect(startSettings(own)).toBeUndefined();
     expect(
       startSettings({ ...own, execArgv: [], env: { ...own.env, NODE_OPTIONS: `${flagName}=32` } }),
     ).toBeUndefined();
-    expect(startSettings({ ...own, env: { MALLOC_MMAP_THRESHOLD_: '65536' } })).toBeUndefined();
+    expect(
+      startSettings({ ...own, env: { MALLOC_MMAP_THRESHOLD_: '65536', NODE_COMPILE_CACHE: '/srv/cache' } }),
+    ).toBeUndefined();
+    expect(startSettings({ ...own, env: { MALLOC_ARENA_MAX: '8', NODE_DISABLE_COMPILE_CACHE: '1' } })).toBeUndefined();
   });
 
-  it('without glibc (musl, macOS) only the flags', () => {
+  it('without glibc (musl, macOS) the flags and the compile cache', () => {
     expect(startSettings({ env: { PORT: '3000' }, execArgv: [], glibcVersion: undefined })).toEqual({
-      env: { PORT: '3000' },
+      env: { PORT: '3000', ...compileCache },
       execArgv: [...NODE_FLAGS],
     });
-    expect(startSettings({ env: {}, execArgv: [...NODE_FLAGS], glibcVersion: undefined })).toBeUndefined();
+    expect(startSettings({ env: compileCache, execArgv: [...NODE_FLAGS], glibcVersion: undefined })).toBeUndefined();
   });
 });
 
