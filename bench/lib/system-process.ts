@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port.ts';
 
@@ -57,6 +58,20 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
       await exited;
     },
   };
+}
+
+/**
+ * Starts the system once and stops it. The first start after an install or a change fills Node's compile
+ * cache (src/platform/local/start-settings.ts), and every later one loads from it, lighter; this makes the
+ * measured starts such later ones.
+ */
+export async function startAndStopOnce(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-'));
+  try {
+    await (await startSystemProcess({ DATA_DIR: dataDir })).stop();
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function statusMb(child: ChildProcess, field: 'VmHWM' | 'VmRSS'): Promise<number> {
