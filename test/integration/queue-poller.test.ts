@@ -72,12 +72,18 @@ describe('QueuePoller', () => {
     const handled: string[] = [];
     let inHand = 0;
     let mostInHand = 0;
+    // Handlers hold their batch until three are in hand at once (or 5 s pass: the poller does not run
+    // them together), so a slow machine cannot pass them one by one.
+    let releaseAll!: () => void;
+    const threeInHand = new Promise<void>((resolve) => (releaseAll = resolve));
+    const giveUp = setTimeout(() => releaseAll(), 5000);
     const p = poller(
       q,
       async (event) => {
         inHand += 1;
         mostInHand = Math.max(mostInHand, inHand);
-        await new Promise((resolve) => setTimeout(resolve, 40));
+        if (inHand === 3) releaseAll();
+        await threeInHand;
         handled.push(...event.Records.map((r) => r.body));
         inHand -= 1;
         return { batchItemFailures: [] };
@@ -92,6 +98,7 @@ describe('QueuePoller', () => {
       expect(new Set(handled).size).toBe(12);
       await drained(q.url);
     } finally {
+      clearTimeout(giveUp);
       await p.stop();
     }
   });
