@@ -12,17 +12,12 @@ import { setFlagsFromString } from 'node:v8';
  * glibc's allocator. By default it gives each thread that allocates an arena of its own (up to eight per
  * core) and keeps what is freed in it; this process has a dozen such threads (the databases', the queue
  * emulator's, V8's compilers, libuv's pool), and memory freed in their arenas stayed resident. Two
- * arenas, freed memory handed back above 128 KB: ~115 MB.
- *
- * Blocks of 32 KB and more mapped on their own, so that freeing one hands it back: V8's compilers take
- * their working memory in 32 KB segments (`Zone`), tens of thousands of them in a sale as JavaScript
- * and PostgreSQL's WebAssembly are optimised. Freed between smaller blocks that lived on, they left
- * ~50 MB of the arenas free but resident, which only `malloc_trim()` gave back.
+ * arenas, freed memory handed back above 128 KB, large blocks mapped on their own: ~115 MB.
  */
 export const MALLOC_SETTINGS: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
   MALLOC_TRIM_THRESHOLD_: '131072',
-  MALLOC_MMAP_THRESHOLD_: '32768',
+  MALLOC_MMAP_THRESHOLD_: '131072',
 };
 
 /**
