@@ -1,6 +1,7 @@
 import { flushCompileCache } from 'node:module';
 import type { LocalConfig } from './config.ts';
-import { leaveWorkersTheirOwnLimits, restartWithStartSettings } from './start-settings.ts';
+import { startMemoryTrim } from './memory-trim.ts';
+import { glibcVersion, leaveWorkersTheirOwnLimits, restartWithStartSettings } from './start-settings.ts';
 
 // `npm start`: the whole system in one process, state under DATA_DIR. Memory settings take effect only
 // in a new process, so that comes first and the system is loaded after it.
@@ -24,6 +25,9 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel);
+const memoryTrim = startMemoryTrim({ intervalMs: 1000, glibcVersion: glibcVersion() });
+if ('trim' in memoryTrim) logger.info('freed memory handed back to the operating system every second (malloc_trim)');
+else logger.info({ reason: memoryTrim.unavailable }, 'freed memory not handed back (no malloc_trim)');
 const system = await startSystem(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
