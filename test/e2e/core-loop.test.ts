@@ -79,7 +79,7 @@ describe('the system started as `npm start` runs it', () => {
       );
     }
     // Freed memory goes back to the operating system (memory-trim.ts), without Node's warning about node:ffi.
-    expect(system.output()).toContain('freed memory handed back to the operating system every second');
+    expect(system.output()).toContain('freed memory handed back to the operating system (malloc_trim)');
     expect(system.output()).not.toContain('ExperimentalWarning');
 
     await sellOut(system);

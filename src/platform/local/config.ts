@@ -38,6 +38,7 @@ const Env = z.object({
   /** Built-in factory simulator: milliseconds per production stage (the real factory takes ~10 s). */
   FACTORY_STAGE_MS: z.coerce.number().int().min(0).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
   HOST: z.string().default('0.0.0.0'),
 });
 
@@ -70,6 +71,8 @@ export interface LocalConfig {
   readonly sqsPort: number;
   readonly mailPort: number;
   readonly logLevel: string;
+  /** How often freed memory is handed back to the operating system (memory-trim.ts); 0: never. */
+  readonly memoryTrimIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +129,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     sqsPort: e.SQS_PORT,
     mailPort: e.MAIL_PORT,
     logLevel: e.LOG_LEVEL,
+    memoryTrimIntervalMs: e.MEMORY_TRIM_INTERVAL_MS,
   };
 }
 

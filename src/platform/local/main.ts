@@ -25,9 +25,15 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel);
-const memoryTrim = startMemoryTrim({ intervalMs: 1000, glibcVersion: glibcVersion() });
-if ('trim' in memoryTrim) logger.info('freed memory handed back to the operating system every second (malloc_trim)');
-else logger.info({ reason: memoryTrim.unavailable }, 'freed memory not handed back (no malloc_trim)');
+const memoryTrim = startMemoryTrim({ intervalMs: config.memoryTrimIntervalMs, glibcVersion: glibcVersion() });
+if ('trim' in memoryTrim) {
+  logger.info(
+    { intervalMs: config.memoryTrimIntervalMs },
+    'freed memory handed back to the operating system (malloc_trim)',
+  );
+} else {
+  logger.info({ reason: memoryTrim.unavailable }, 'freed memory not handed back (no malloc_trim)');
+}
 const system = await startSystem(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);

@@ -67,9 +67,10 @@ describe('startMemoryTrim', () => {
     expect(trimmed.stderr).not.toContain('ExperimentalWarning');
   });
 
-  it('is off, and says why, without glibc', () => {
+  it('is off, and says why, without glibc or when turned off', () => {
     const emitWarning = process.emitWarning;
     expect(startMemoryTrim({ intervalMs: 1000, glibcVersion: undefined })).toEqual({ unavailable: 'not on glibc' });
+    expect(startMemoryTrim({ intervalMs: 0, glibcVersion: glibcVersion() })).toEqual({ unavailable: 'turned off' });
     expect(process.emitWarning).toBe(emitWarning);
   });
 });

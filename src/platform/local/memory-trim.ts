@@ -27,8 +27,9 @@ export interface MemoryTrim {
 
 export type MemoryTrimStart = { trim: MemoryTrim } | { unavailable: string };
 
-/** Starts trimming every `intervalMs`; the timer never keeps the process alive. */
+/** Starts trimming every `intervalMs` (0: not at all); the timer never keeps the process alive. */
 export function startMemoryTrim(options: { intervalMs: number; glibcVersion: string | undefined }): MemoryTrimStart {
+  if (options.intervalMs === 0) return { unavailable: 'turned off' };
   if (options.glibcVersion === undefined) return { unavailable: 'not on glibc' };
   const ffi = loadFfi();
   if (!ffi) return { unavailable: 'node:ffi is not available in this Node' };
