@@ -3,9 +3,10 @@
  * `malloc_trim(0)`. V8's compilers take their working memory in 32 KB blocks, tens of thousands of them
  * while a busy process optimises its JavaScript and PostgreSQL's WebAssembly; freed between blocks that
  * live on, they leave the arenas ~40 MB free but resident, which the allocator gives back only when
- * asked. Measured in the flash sale: RSS ~405 → ~370 MB, throughput unchanged, ~2–9 ms of the main
- * thread per call. Mapping such blocks on their own instead (`MALLOC_MMAP_THRESHOLD_=32768`) gave the
- * same memory back but cost ~9 % of the checkouts: an mmap, a munmap and eight page faults per block.
+ * asked. Measured in the flash sale (13 alternating pairs): RSS ~404 → ~365 MB, throughput within
+ * noise, 0.3–9 ms of the main thread per call. Mapping such blocks on their own instead
+ * (`MALLOC_MMAP_THRESHOLD_=32768`) gave the same memory back but cost ~9 % of the checkouts: an mmap, a
+ * munmap and eight page faults per block.
  *
  * Reached through Node's `node:ffi` (Node 26, experimental). Where there is no glibc or no `node:ffi`,
  * or the call cannot be bound, nothing is trimmed and nothing else changes.
