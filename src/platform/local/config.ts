@@ -38,7 +38,8 @@ const Env = z.object({
   /** Built-in factory simulator: milliseconds per production stage (the real factory takes ~10 s). */
   FACTORY_STAGE_MS: z.coerce.number().int().min(0).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+  /** 0 turns the trim off; at most an hour (a timer longer than Node allows would fire every 1 ms). */
+  MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   HOST: z.string().default('0.0.0.0'),
 });
 
