@@ -21,8 +21,6 @@ interface Ffi {
 }
 
 export interface MemoryTrim {
-  /** Trims now; true when memory was handed back. */
-  trimNow(): boolean;
   stop(): void;
 }
 
@@ -41,9 +39,8 @@ export function startMemoryTrim(options: { intervalMs: number; glibcVersion: str
   } catch (error) {
     return { unavailable: `malloc_trim could not be bound: ${(error as Error).message}` };
   }
-  const trimNow = () => mallocTrim(0n) === 1;
-  const timer = setInterval(trimNow, options.intervalMs).unref();
-  return { trim: { trimNow, stop: () => clearInterval(timer) } };
+  const timer = setInterval(() => mallocTrim(0n), options.intervalMs).unref();
+  return { trim: { stop: () => clearInterval(timer) } };
 }
 
 /**
