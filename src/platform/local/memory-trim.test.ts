@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { startMemoryTrim } from './memory-trim.ts';
 import { glibcVersion, MALLOC_SETTINGS } from './start-settings.ts';
@@ -33,16 +34,11 @@ async function fragmentAndWait(trim: boolean): Promise<{ freed: number; after: n
     await new Promise((resolve) => setTimeout(resolve, 300));
     console.log(JSON.stringify({ freed, after: rss(), kept: kept.length }));
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+  // Rejects, with its stderr, unless the process exits 0.
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     env: { ...process.env, ...MALLOC_SETTINGS },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  expect(code, stderr).toBe(0);
   return { ...JSON.parse(stdout), stderr };
 }
 
