@@ -85,9 +85,11 @@ for (const row of [...scaling.byConnections, ...scaling.bySkus]) {
 const targets = [
   { name: 'confirmed checkouts/s ≥ 2,000', value: flash.confirmedPerSecond, ok: flash.confirmedPerSecond >= 2000 },
   {
-    name: '≥ 60 % of the checkout-transaction ceiling (batched)',
-    value: flash.checkout.rps / db.checkoutBatched,
-    ok: flash.checkout.rps / db.checkoutBatched >= 0.6,
+    // The ceiling as the issue defines it: one checkout's statements per transaction. Group commit is the
+    // system's way past it; the ratio to the batched ceiling is reported beside it, not as a target.
+    name: '≥ 60 % of the checkout-transaction ceiling (one per transaction)',
+    value: flash.checkout.rps / db.checkout,
+    ok: flash.checkout.rps / db.checkout >= 0.6,
   },
   {
     name: 'p99 ≤ 100 ms at 64 connections',
@@ -165,7 +167,7 @@ function markdown(r: typeof result): string {
     `| flash sale: confirmed (201) | ${fmt(f.confirmed)} = **${fmt(f.confirmedPerSecond)} /s**${f.confirmed < f.checkout.requests ? ` (the other ${fmt(f.checkout.requests - f.confirmed)}: 409 while sold out)` : ''} |`,
     `| latency p50 / p95 / p99 | ${fmt(f.checkout.latencyMs.p50, 1)} / ${fmt(f.checkout.latencyMs.p95, 1)} / ${fmt(f.checkout.latencyMs.p99, 1)} ms |`,
     `| GET /products alongside | ${fmt(f.reads.rps)} /s, p99 ${fmt(f.reads.latencyMs.p99, 1)} ms |`,
-    `| ratio to HTTP ceiling / checkout ceiling / batched ceiling | ${fmt(r.ratios.toHttpCeiling * 100)} % / ${fmt(r.ratios.toCheckoutCeiling * 100)} % / ${fmt(r.ratios.toBatchedCheckoutCeiling * 100)} % |`,
+    `| ratio to HTTP ceiling / checkout ceiling, one / 20 per transaction | ${fmt(r.ratios.toHttpCeiling * 100)} % / ${fmt(r.ratios.toCheckoutCeiling * 100)} % / ${fmt(r.ratios.toBatchedCheckoutCeiling * 100)} % |`,
     `| event lag (order placed → counted by customers) p50 / p99 | ${fmt(f.eventLagMs.p50)} / ${fmt(f.eventLagMs.p99)} ms |`,
     `| stock-out → factory order p50 / max | ${fmt(f.stockOutToFactoryOrderMs.p50)} / ${fmt(f.stockOutToFactoryOrderMs.max)} ms (${f.stockOutToFactoryOrderMs.count} orders) |`,
     `| replenishments during the sale | ${f.replenishments} |`,
