@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { workerResourceLimits } from '../worker-limits.ts';
-import { COMPILE_CACHE_DIR, MALLOC_SETTINGS, NODE_FLAGS, startSettings } from './start-settings.ts';
+import { COMPILE_CACHE_DIR, glibcVersion, MALLOC_SETTINGS, NODE_FLAGS, startSettings } from './start-settings.ts';
 
 const glibc = '2.36';
 const compileCache = { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR };
@@ -79,5 +79,20 @@ describe('leaveWorkersTheirOwnLimits', () => {
     // Without it the flag wins and the worker's young generation reaches 16 MB.
     expect(Number(stdout.trim())).toBeGreaterThan(0);
     expect(Number(stdout.trim())).toBeLessThanOrEqual(workerResourceLimits.maxYoungGenerationSizeMb! * 1024 * 1024);
+  });
+});
+
+describe('glibcVersion', () => {
+  it('reads one diagnostic report, however often it is asked', () => {
+    const getReport = vi.spyOn(process.report, 'getReport');
+    try {
+      const first = glibcVersion();
+      const reports = getReport.mock.calls.length;
+      expect(reports).toBeLessThanOrEqual(1);
+      expect(glibcVersion()).toBe(first);
+      expect(getReport.mock.calls.length).toBe(reports);
+    } finally {
+      getReport.mockRestore();
+    }
   });
 });

@@ -98,7 +98,15 @@ export function leaveWorkersTheirOwnLimits(): void {
   setFlagsFromString('--max-semi-space-size=0');
 }
 
-/** The version of glibc this process runs on, from Node's diagnostic report; undefined on any other C library. */
+let glibc: { readonly version: string | undefined } | undefined;
+
+/**
+ * The version of glibc this process runs on, from Node's diagnostic report; undefined on any other C
+ * library. Read once: a report takes milliseconds (once over a second), and a start asks twice.
+ */
 export function glibcVersion(): string | undefined {
-  return (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  glibc ??= {
+    version: (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime,
+  };
+  return glibc.version;
 }
