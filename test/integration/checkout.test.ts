@@ -177,6 +177,74 @@ describe.each(ENGINES)('sales on %s', (engine) => {
       });
     });
 
+    it('a batch with new keys: each sku decremented by its total once, each item answered with the stock after it', async () => {
+      const a = await createProduct({ stock: 10, reorderPoint: 4 });
+      const b = await createProduct({ stock: 3, reorderPoint: 0 });
+      const item = (sku: string, quantity: number, correlationId: string) => ({
+        request: { sku, quantity, customerId: 'grouped' },
+        idempotencyKey: `${correlationId}-${sku}`,
+        correlationId,
+      });
+      const outcomes = await placeOrders(system.inventory.db, [
+        item(a, 2, 'a-1'), // 8 left
+        item(b, 2, 'b-1'), // 1 left; b's total (4) does not fit, so b goes item by item
+        item(a, 3, 'a-2'), // 5 left
+        item(b, 2, 'b-2'), // short: 1 available
+        item(a, 1, 'a-3'), // 4 left: at the reorder point, opens a replenishment
+      ]);
+      expect(outcomes.map((o) => ('answer' in o ? o.answer.body.remaining : o.error.extra?.available))).toEqual([
+        8, 1, 5, 1, 4,
+      ]);
+      expect('error' in outcomes[3]! && outcomes[3].error.code).toBe('out_of_stock');
+      expect((await system.api(`/products/${a}`)).body.stock).toBe(4);
+      expect((await system.api(`/products/${b}`)).body.stock).toBe(1);
+      expect(await countOrders(a)).toBe(3);
+      expect(await countOrders(b)).toBe(1);
+      // What each order's event and stored answer say is the stock right after that order.
+      const placed = await system.inventory.db
+        .selectFrom('outbox')
+        .select(sql<string>`payload::text`.as('payload'))
+        .where('type', '=', 'order.placed')
+        .where(sql<string>`payload->'data'->>'sku'`, 'in', [a, b])
+        .orderBy('seq')
+        .execute();
+      expect(placed.map((row) => parseEvent('order.placed', row.payload).data.remaining)).toEqual([8, 1, 5, 4]);
+      const replay = await placeOrders(system.inventory.db, [item(a, 3, 'a-2')]);
+      expect(replay[0]).toMatchObject({ answer: { replayed: true, body: { remaining: 5 } } });
+      const [opened] = await replenishments(a);
+      expect(await replenishments(a)).toHaveLength(1);
+      expect(opened).toMatchObject({ status: 'requested', correlation_id: 'a-3' });
+      const requested = await system.inventory.db
+        .selectFrom('outbox')
+        .select(sql<string>`payload::text`.as('payload'))
+        .where('type', '=', 'replenishment.requested')
+        .where(sql<string>`payload->'data'->>'sku'`, '=', a)
+        .executeTakeFirstOrThrow();
+      expect(parseEvent('replenishment.requested', requested.payload).data.stock).toBe(4);
+      // b's shortage opened one of its own.
+      expect(await replenishments(b)).toHaveLength(1);
+    });
+
+    it('a batch with a key used before, or one key twice, replays those items and places the rest once', async () => {
+      const sku = await createProduct({ stock: 10 });
+      const item = (key: string) => ({
+        request: { sku, quantity: 1, customerId: 'repeat' },
+        idempotencyKey: `${key}-${sku}`,
+        correlationId: key,
+      });
+      const [first] = await placeOrders(system.inventory.db, [item('k1')]);
+      expect(first).toMatchObject({ answer: { replayed: false, body: { remaining: 9 } } });
+      const outcomes = await placeOrders(system.inventory.db, [item('k1'), item('k2'), item('k2'), item('k3')]);
+      expect(outcomes.map((o) => 'answer' in o && [o.answer.replayed, o.answer.body.remaining])).toEqual([
+        [true, 9],
+        [false, 8],
+        [true, 8],
+        [false, 7],
+      ]);
+      expect((await system.api(`/products/${sku}`)).body.stock).toBe(7);
+      expect(await countOrders(sku)).toBe(3);
+    });
+
     it('200 concurrent checkouts of 1 against stock 50: exactly 50 succeed, stock 0, one replenishment', async () => {
       const sku = await createProduct({ stock: 50, reorderPoint: 5 });
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => buy(sku, 1, {}, `crowd-${i}`)));
