@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { PGliteDialect } from './pglite-dialect.ts';
+import { PGliteDialect, type PGliteLike } from './pglite-dialect.ts';
 import type { DatabaseThread } from './pglite-thread.ts';
 
 export type DatabaseEngine = 'pglite' | 'postgres';
@@ -96,9 +96,12 @@ async function openPGlite(dataDir: string, thread: boolean | DatabaseThread) {
     return PGliteThread.start(dataDir);
   }
   if (thread) return thread.open(dataDir);
-  const [{ PGlite }, { pgliteOptions }] = await Promise.all([
+  const [{ PGlite }, { pgliteOptions }, { PGliteStatements }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('./pglite-settings.ts'),
+    import('./pglite-prepared.ts'),
   ]);
-  return PGlite.create(dataDir, pgliteOptions(PGlite));
+  const pglite = await PGlite.create(dataDir, pgliteOptions(PGlite));
+  const statements = new PGliteStatements(pglite);
+  return { query: statements.query.bind(statements), close: () => pglite.close() } satisfies PGliteLike;
 }

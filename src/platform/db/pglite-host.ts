@@ -1,10 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { PGliteStatements } from './pglite-prepared.ts';
 import { pgliteOptions } from './pglite-settings.ts';
 import type { FromThread, ToThread } from './pglite-thread.ts';
 
 interface Open {
   readonly pglite: PGlite;
+  readonly statements: PGliteStatements;
   /** The last request of this database; each waits for the one before. */
   previous: Promise<unknown>;
 }
@@ -24,10 +26,8 @@ export function hostDatabases(port: MessagePort): void {
   port.on('message', (message: ToThread) => {
     if (message.type === 'open') {
       answer(message.id, async () => {
-        databases.set(message.db, {
-          pglite: await PGlite.create(message.dataDir, pgliteOptions(PGlite)),
-          previous: Promise.resolve(),
-        });
+        const pglite = await PGlite.create(message.dataDir, pgliteOptions(PGlite));
+        databases.set(message.db, { pglite, statements: new PGliteStatements(pglite), previous: Promise.resolve() });
         return undefined;
       });
       return;
@@ -39,7 +39,7 @@ export function hostDatabases(port: MessagePort): void {
     }
     if (message.type === 'close') databases.delete(message.db);
     database.previous = database.previous.then(() =>
-      answer(message.id, () => (message.type === 'close' ? close(database.pglite) : query(database.pglite, message))),
+      answer(message.id, () => (message.type === 'close' ? close(database.pglite) : query(database, message))),
     );
   });
 
@@ -65,10 +65,10 @@ async function close(pglite: PGlite): Promise<undefined> {
   return undefined;
 }
 
-async function query(pglite: PGlite, { sql, params, begin }: Extract<ToThread, { type: 'query' }>) {
+async function query({ pglite, statements }: Open, { sql, params, begin }: Extract<ToThread, { type: 'query' }>) {
   // A transaction's `begin` travels with its first statement, which only runs if `begin` succeeded.
   if (begin) await pglite.query('begin');
-  return pglite.query(sql, params);
+  return statements.query(sql, params);
 }
 
 /** Postgres errors carry their SQLSTATE and details as own properties; keep them across the thread boundary. */
