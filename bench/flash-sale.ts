@@ -45,6 +45,12 @@ export interface FlashSaleResult {
   eventLagMs: { p50: number; p99: number; max: number };
   stockOutToFactoryOrderMs: { p50: number; max: number; count: number };
   replenishments: number;
+  /**
+   * CPU time over the sale and the queues draining after it: the system's process (all its threads), per
+   * confirmed checkout, and the benchmark's own (the load generator), which shares the same cores.
+   * Less moved by a slower machine than throughput, so the figure to compare changes by.
+   */
+  cpu: { systemMs: number; perConfirmedMs: number; loadGeneratorMs: number; byThreadMs: Record<string, number> };
   /** Highest resident memory sampled while the sale ran and the queues drained. */
   saleRssMb: number;
   /** Highest resident memory since start, including creating the databases (initdb) in a fresh DATA_DIR. */
@@ -94,6 +100,9 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
     await waitForDrain(system.url, options.drainTimeoutS);
 
     let saleRssMb = await system.rssMb();
+    const systemCpuBefore = await system.cpuMs();
+    const threadCpuBefore = await system.cpuMsByThread();
+    const loadGeneratorCpuBefore = process.cpuUsage();
     const sampler = setInterval(() => {
       system.rssMb().then(
         (mb) => (saleRssMb = Math.max(saleRssMb, mb)),
@@ -131,6 +140,9 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
     readsDone.abort();
     const reads = await readsRun;
     await waitForDrain(system.url, options.drainTimeoutS);
+    const systemCpuMs = (await system.cpuMs()) - systemCpuBefore;
+    const threadCpuAfter = await system.cpuMsByThread();
+    const loadGeneratorCpu = process.cpuUsage(loadGeneratorCpuBefore);
     clearInterval(sampler);
     saleRssMb = Math.max(saleRssMb, await system.rssMb());
     const peakRssMb = await system.peakRssMb();
@@ -143,6 +155,14 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
       reads,
       confirmed: checkout.statuses['201'] ?? 0,
       confirmedPerSecond: (checkout.statuses['201'] ?? 0) / checkout.seconds,
+      cpu: {
+        systemMs: systemCpuMs,
+        perConfirmedMs: systemCpuMs / Math.max(1, checkout.statuses['201'] ?? 0),
+        loadGeneratorMs: (loadGeneratorCpu.user + loadGeneratorCpu.system) / 1000,
+        byThreadMs: Object.fromEntries(
+          Object.entries(threadCpuAfter).map(([name, ms]) => [name, ms - (threadCpuBefore[name] ?? 0)]),
+        ),
+      },
       saleRssMb,
       peakRssMb,
       ...checked,

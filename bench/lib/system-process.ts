@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port.ts';
@@ -14,6 +14,10 @@ export interface SystemProcess {
   peakRssMb(): Promise<number>;
   /** Resident memory of the process now (VmRSS), in MB. */
   rssMb(): Promise<number>;
+  /** CPU time the process has used so far, all its threads, user and system, in milliseconds. */
+  cpuMs(): Promise<number>;
+  /** The same per thread name (threads of one name summed: V8's workers), of the threads alive now. */
+  cpuMsByThread(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +57,8 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
     child,
     peakRssMb: () => statusMb(child, 'VmHWM'),
     rssMb: () => statusMb(child, 'VmRSS'),
+    cpuMs: async () => cpuMsOf(await readFile(`/proc/${child.pid}/stat`, 'utf8')),
+    cpuMsByThread: () => cpuMsByThread(child),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -77,4 +83,26 @@ export async function startAndStopOnce(): Promise<void> {
 async function statusMb(child: ChildProcess, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** utime + stime of a /proc stat line, in milliseconds (clock ticks of 10 ms: USER_HZ is 100 on Linux). */
+function cpuMsOf(stat: string): number {
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function cpuMsByThread(child: ChildProcess): Promise<Record<string, number>> {
+  const byName: Record<string, number> = {};
+  const tasks = `/proc/${child.pid}/task`;
+  for (const tid of await readdir(tasks)) {
+    // A thread may end between the listing and the read.
+    const [name, stat] = await Promise.all([
+      readFile(`${tasks}/${tid}/comm`, 'utf8'),
+      readFile(`${tasks}/${tid}/stat`, 'utf8'),
+    ]).catch(() => [undefined, undefined]);
+    if (name === undefined || stat === undefined) continue;
+    byName[name.trim()] = (byName[name.trim()] ?? 0) + cpuMsOf(stat);
+  }
+  return byName;
 }

@@ -10,11 +10,14 @@ import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
 import { DatabaseThread, PGliteThread } from '../../src/platform/db/pglite-thread.ts';
 import { createAwsClients, startQueueEmulator } from '../../src/platform/local/queue-emulator.ts';
 
-/** Worker threads of this process (Linux names them so); elsewhere undefined. */
+/** Node's name for a worker's thread, and the names this project gives its own. */
+const WORKER_THREAD_NAMES = new Set(['WorkerThread', 'database', 'queue-emulator']);
+
+/** Worker threads of this process, by their names on Linux; elsewhere undefined. */
 function workerThreads(): number | undefined {
   if (process.platform !== 'linux') return undefined;
   const comm = (task: string) => readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
-  return readdirSync('/proc/self/task').filter((task) => comm(task) === 'WorkerThread').length;
+  return readdirSync('/proc/self/task').filter((task) => WORKER_THREAD_NAMES.has(comm(task))).length;
 }
 
 /** Waits a moment for a thread the OS still lists after it was told to end. */

@@ -108,6 +108,8 @@ export class DatabaseThread {
 
   async #spawn(): Promise<void> {
     const worker = new Worker(new URL('./pglite-thread-worker.ts', import.meta.url), {
+      // The thread's name in the operating system (top -H, /proc/<pid>/task): one word, at most 15 bytes.
+      name: 'database',
       resourceLimits: workerResourceLimits,
     });
     this.#gone = undefined;

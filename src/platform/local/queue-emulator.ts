@@ -27,6 +27,7 @@ export async function startQueueEmulator(options: { port: number; dataDir: strin
   await mkdir(options.dataDir, { recursive: true });
   const { port1: databasePort, port2: hostPort } = new MessageChannel();
   const worker = new Worker(new URL('./queue-emulator-worker.ts', import.meta.url), {
+    name: 'queue-emulator',
     workerData: { port: options.port, dataDir: options.dataDir, databases: hostPort },
     transferList: [hostPort],
     resourceLimits: workerResourceLimits,
