@@ -44,6 +44,8 @@ export interface FlashSaleResult {
   confirmedPerSecond: number;
   eventLagMs: { p50: number; p99: number; max: number };
   stockOutToFactoryOrderMs: { p50: number; max: number; count: number };
+  /** Replenishment requested → its stock added (factory order, production, callback, restock): the refill. */
+  refillMs: { p50: number; max: number };
   replenishments: number;
   /**
    * CPU time over the sale and the queues draining after it: the system's process (all its threads), per
@@ -337,6 +339,10 @@ async function checkInvariants(dataDir: string, options: FlashSaleOptions, check
       .filter((r) => r.ordered_at)
       .map((r) => new Date(r.ordered_at!).getTime() - new Date(r.requested_at).getTime())
       .sort((a, b) => a - b);
+    const refills = replenishments
+      .filter((r) => r.completed_at)
+      .map((r) => new Date(r.completed_at!).getTime() - new Date(r.requested_at).getTime())
+      .sort((a, b) => a - b);
     return {
       invariants,
       replenishments: replenishments.length,
@@ -346,6 +352,7 @@ async function checkInvariants(dataDir: string, options: FlashSaleOptions, check
         max: orderLatencies.at(-1) ?? 0,
         count: orderLatencies.length,
       },
+      refillMs: { p50: percentile(refills, 50), max: refills.at(-1) ?? 0 },
     };
   } finally {
     await inventory.close();

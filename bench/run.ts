@@ -170,7 +170,14 @@ function markdown(r: typeof result): string {
     `| ratio to HTTP ceiling / checkout ceiling, one / 20 per transaction | ${fmt(r.ratios.toHttpCeiling * 100)} % / ${fmt(r.ratios.toCheckoutCeiling * 100)} % / ${fmt(r.ratios.toBatchedCheckoutCeiling * 100)} % |`,
     `| event lag (order placed → counted by customers) p50 / p99 | ${fmt(f.eventLagMs.p50)} / ${fmt(f.eventLagMs.p99)} ms |`,
     `| stock-out → factory order p50 / max | ${fmt(f.stockOutToFactoryOrderMs.p50)} / ${fmt(f.stockOutToFactoryOrderMs.max)} ms (${f.stockOutToFactoryOrderMs.count} orders) |`,
+    `| replenishment requested → its stock added (factory order, production, callback, restock) p50 / max | ${fmt(f.refillMs.p50)} / ${fmt(f.refillMs.max)} ms |`,
     `| replenishments during the sale | ${f.replenishments} |`,
+    `| CPU, the sale and the queues draining: the system per confirmed checkout / the load generator | ${fmt(f.cpu.perConfirmedMs, 3)} ms / ${fmt(f.cpu.loadGeneratorMs / 1000, 1)} s |`,
+    `| CPU of the system by thread (s) | ${Object.entries(f.cpu.byThreadMs)
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${fmt(ms / 1000, 1)}`)
+      .join(', ')} |`,
     `| peak RSS during the sale / since start (creating the databases included) | ${fmt(f.saleRssMb)} / ${fmt(f.peakRssMb)} MB |`,
     '',
     '| connections | skus | checkouts/s | p99 ms |',
