@@ -102,7 +102,8 @@ async function cpuMsByThread(child: ChildProcess): Promise<Record<string, number
       readFile(`${tasks}/${tid}/stat`, 'utf8'),
     ]).catch(() => [undefined, undefined]);
     if (name === undefined || stat === undefined) continue;
-    byName[name.trim()] = (byName[name.trim()] ?? 0) + cpuMsOf(stat);
+    const thread = name.trim();
+    byName[thread] = (byName[thread] ?? 0) + cpuMsOf(stat);
   }
   return byName;
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { PGliteDialect, type PGliteLike } from './pglite-dialect.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
 import type { DatabaseThread } from './pglite-thread.ts';
 
 export type DatabaseEngine = 'pglite' | 'postgres';
@@ -101,7 +101,5 @@ async function openPGlite(dataDir: string, thread: boolean | DatabaseThread) {
     import('./pglite-settings.ts'),
     import('./pglite-prepared.ts'),
   ]);
-  const pglite = await PGlite.create(dataDir, pgliteOptions(PGlite));
-  const statements = new PGliteStatements(pglite);
-  return { query: statements.query.bind(statements), close: () => pglite.close() } satisfies PGliteLike;
+  return new PGliteStatements(await PGlite.create(dataDir, pgliteOptions(PGlite)));
 }

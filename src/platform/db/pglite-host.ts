@@ -5,8 +5,7 @@ import { pgliteOptions } from './pglite-settings.ts';
 import type { FromThread, ToThread } from './pglite-thread.ts';
 
 interface Open {
-  readonly pglite: PGlite;
-  readonly statements: PGliteStatements;
+  readonly pglite: PGliteStatements;
   /** The last request of this database; each waits for the one before. */
   previous: Promise<unknown>;
 }
@@ -26,8 +25,10 @@ export function hostDatabases(port: MessagePort): void {
   port.on('message', (message: ToThread) => {
     if (message.type === 'open') {
       answer(message.id, async () => {
-        const pglite = await PGlite.create(message.dataDir, pgliteOptions(PGlite));
-        databases.set(message.db, { pglite, statements: new PGliteStatements(pglite), previous: Promise.resolve() });
+        databases.set(message.db, {
+          pglite: new PGliteStatements(await PGlite.create(message.dataDir, pgliteOptions(PGlite))),
+          previous: Promise.resolve(),
+        });
         return undefined;
       });
       return;
@@ -39,7 +40,7 @@ export function hostDatabases(port: MessagePort): void {
     }
     if (message.type === 'close') databases.delete(message.db);
     database.previous = database.previous.then(() =>
-      answer(message.id, () => (message.type === 'close' ? close(database.pglite) : query(database, message))),
+      answer(message.id, () => (message.type === 'close' ? close(database.pglite) : query(database.pglite, message))),
     );
   });
 
@@ -60,15 +61,15 @@ export function hostDatabases(port: MessagePort): void {
   post({ type: 'ready' });
 }
 
-async function close(pglite: PGlite): Promise<undefined> {
+async function close(pglite: PGliteStatements): Promise<undefined> {
   await pglite.close();
   return undefined;
 }
 
-async function query({ pglite, statements }: Open, { sql, params, begin }: Extract<ToThread, { type: 'query' }>) {
+async function query(pglite: PGliteStatements, { sql, params, begin }: Extract<ToThread, { type: 'query' }>) {
   // A transaction's `begin` travels with its first statement, which only runs if `begin` succeeded.
   if (begin) await pglite.query('begin');
-  return statements.query(sql, params);
+  return pglite.query(sql, params);
 }
 
 /** Postgres errors carry their SQLSTATE and details as own properties; keep them across the thread boundary. */

@@ -1,5 +1,5 @@
 import { type PGlite, parse, protocol } from '@electric-sql/pglite';
-import type { QueryAnswer } from './pglite-dialect.ts';
+import type { PGliteLike, QueryAnswer } from './pglite-dialect.ts';
 
 /**
  * A call of one of the databases' functions, `select * from f(…)`: the hot statements (a checkout
@@ -26,7 +26,7 @@ interface Prepared {
  * execute, sync); measured on a product read, 240 → 105 µs. Other statements go through query().
  * Answers and errors are the same either way; one caller at a time, as on PGlite's single session.
  */
-export class PGliteStatements {
+export class PGliteStatements implements PGliteLike {
   readonly #pglite: PGlite;
   readonly #maxPrepared: number;
   /** Least recently used first. */
@@ -49,6 +49,11 @@ export class PGliteStatements {
         return this.#run<R>(sql, params);
       }
     });
+  }
+
+  /** Closes the database cleanly (a checkpoint on disk). */
+  close(): Promise<void> {
+    return this.#pglite.close();
   }
 
   async #run<R>(sql: string, params: readonly unknown[]): Promise<QueryAnswer<R>> {
