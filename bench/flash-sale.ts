@@ -194,8 +194,8 @@ const WARMUP_CUSTOMERS = 'warmup-';
 /**
  * Before anything is measured, the shop has been open for a while: a freshly started process spends its
  * first few thousand checkouts compiling its hot paths (V8 optimises the JavaScript and tiers
- * PostgreSQL's WebAssembly up to optimised code), which costs about a fifth of the throughput while it
- * lasts. The ceilings are measured warm too. The warm-up sells a product of its own to customers of
+ * PostgreSQL's WebAssembly up to optimised code), which costs throughput while it lasts (what it costs:
+ * docs/performance.md). The ceilings are measured warm too. The warm-up sells a product of its own to customers of
  * their own, so the sale's invariants count only the sale; it must answer 201 to every checkout.
  */
 export async function warmUp(url: string, checkouts: number): Promise<LoadResult> {
