@@ -2,15 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { replaceSection } from '../../scripts/readme-section.ts';
 import startPostgres from '../setup/postgres.ts';
 import type { ChaosContext, ScenarioResult } from './harness.ts';
 import { type SizeName, scenarios } from './scenarios/index.ts';
 
 /**
  * `npm run chaos`: every reliability scenario at report size, one after another, on a fresh system
- * each. Prints a markdown table, writes it with every invariant's numbers to docs/reliability.md (and
- * the table to the README's reliability section) and exits non-zero when any invariant failed.
+ * each. Prints a markdown table, writes it with every invariant's numbers to docs/reliability.md and
+ * exits non-zero when any invariant failed.
  *
  *   npm run chaos                       the full report
  *   npm run chaos -- --size test        the sizes `npm test` uses (quick; printed, not written)
@@ -70,16 +69,6 @@ if (out !== '-') {
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, report);
   log(`written to ${path.relative(process.cwd(), out)}`);
-  if (!option('out')) {
-    // The summary table also goes into the README's reliability section; the numbers stay in docs/.
-    const summary = report.split('\n### The numbers behind each invariant')[0]!.replace(/^## Reliability\n/, '');
-    await replaceSection(
-      path.join(root, 'README.md'),
-      'reliability',
-      `${summary}\nEvery invariant's numbers: [docs/reliability.md](docs/reliability.md).`,
-    );
-    log('README reliability section updated');
-  }
 }
 process.exit(results.every((r) => r.invariants.every((i) => i.ok)) ? 0 : 1);
 
@@ -87,7 +76,7 @@ function renderReport(results: readonly ScenarioResult[], sizeName: SizeName, to
   const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const passed = results.every((r) => r.invariants.every((i) => i.ok));
   const lines = [
-    '## Reliability',
+    '# Reliability',
     '',
     `Measured by \`npm run chaos\`${sizeName === 'test' ? ' -- --size test' : ''} on ${new Date().toISOString().slice(0, 10)}, ` +
       `${cpus().length} CPU cores, Node ${process.versions.node}, ${(totalMs / 60_000).toFixed(1)} min in all: ` +
@@ -102,7 +91,7 @@ function renderReport(results: readonly ScenarioResult[], sizeName: SizeName, to
       return `| ${cell(r.scenario)} | ${cell(r.load)} | ${cell(r.faults)} | ${cell(r.invariants.map((i) => `${i.ok ? '✔' : '✘'} ${i.name}`).join('<br>'))} | ${result}, ${(r.durationMs / 1000).toFixed(0)} s |`;
     }),
     '',
-    '### The numbers behind each invariant',
+    '## The numbers behind each invariant',
     '',
   ];
   for (const r of results) {
