@@ -35,3 +35,14 @@ export class FactoryUnavailableError extends Error {
     this.name = 'FactoryUnavailableError';
   }
 }
+
+/**
+ * Another consumer holds the replenishment's claim and is calling the factory right now; the record fails
+ * so its queue brings it back once that call has settled (ordered, unconfirmed, or handed back).
+ */
+export class FactoryOrderInFlightError extends Error {
+  constructor(replenishmentId: string) {
+    super(`replenishment ${replenishmentId} is being ordered by another consumer; retry later`);
+    this.name = 'FactoryOrderInFlightError';
+  }
+}

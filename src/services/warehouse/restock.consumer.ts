@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { StockArrival } from '../../contract/events.ts';
-import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../../databases/inventory/tables.ts';
 import { appendToOutbox } from '../../platform/outbox.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 
@@ -27,7 +27,7 @@ export function restockWhenStockArrives(deps: RestockDeps) {
         .set({ status: 'completed', completed_at: new Date(), produced_quantity: arrival.quantity })
         .where('id', '=', arrival.replenishmentId)
         // timed_out still accepts its late delivery once: the goods are real.
-        .where('status', 'in', ['requested', 'ordered', 'timed_out'])
+        .where('status', 'in', [...OPEN_REPLENISHMENT_STATUSES, 'timed_out'])
         .returning(['sku', 'quantity', 'requested_at', 'correlation_id'])
         .executeTakeFirst();
       if (!closed) return null;
