@@ -46,3 +46,11 @@ export class FactoryOrderInFlightError extends Error {
     this.name = 'FactoryOrderInFlightError';
   }
 }
+
+/** A stock-arrivals message whose signature does not vouch for its replenishment, sku and count. */
+export class ForgedStockArrivalError extends Error {
+  constructor(replenishmentId: string) {
+    super(`stock arrival for replenishment ${replenishmentId} carries no valid signature; ignored`);
+    this.name = 'ForgedStockArrivalError';
+  }
+}

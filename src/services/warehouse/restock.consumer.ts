@@ -5,21 +5,30 @@ import { StockArrival } from '../../contract/events.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../../databases/inventory/tables.ts';
 import { appendToOutbox } from '../../platform/outbox.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
+import { verifyCallbackSignature } from './callback-signature.ts';
+import { ForgedStockArrivalError } from './errors.ts';
 
 export interface RestockDeps {
   readonly db: Kysely<InventoryTables>;
   readonly logger: Logger;
   readonly outboxSignal: OutboxSignal;
+  /** The callback secret: a stock arrival must carry the callback's signature, checked again here. */
+  readonly secret: string;
 }
 
 /**
  * Reacts to a verified stock arrival: closes the replenishment with a conditional update and, only if
  * that update changed a row, raises stock and writes `replenishment.completed` — all in one transaction.
  * A duplicate callback or a redelivered message finds the replenishment closed and changes nothing.
+ * A message whose signature does not cover its replenishment, sku and count (one that did not come
+ * through the callback intake) throws before touching anything, and ends in the DLQ.
  */
 export function restockWhenStockArrives(deps: RestockDeps) {
   return async (record: SQSRecord): Promise<void> => {
     const arrival = StockArrival.parse(JSON.parse(record.body));
+    if (!verifyCallbackSignature(deps.secret, arrival, arrival.signature)) {
+      throw new ForgedStockArrivalError(arrival.replenishmentId);
+    }
     const log = deps.logger.child({ correlationId: arrival.correlationId, replenishmentId: arrival.replenishmentId });
     const completed = await deps.db.transaction().execute(async (trx) => {
       const closed = await trx
@@ -49,7 +58,7 @@ export function restockWhenStockArrives(deps: RestockDeps) {
       return event;
     });
     if (!completed) {
-      log.info('stock arrival for a closed replenishment; nothing to do');
+      log.info('stock arrival for a closed or unknown replenishment; nothing to do');
       return;
     }
     deps.outboxSignal();
