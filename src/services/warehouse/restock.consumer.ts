@@ -22,6 +22,8 @@ export interface RestockDeps {
  * A duplicate callback or a redelivered message finds the replenishment closed and changes nothing.
  * A message whose signature does not cover its replenishment, sku and count (one that did not come
  * through the callback intake) throws before touching anything, and ends in the DLQ.
+ * Locks the product row before the replenishment, in the order checkout takes them, so the two never
+ * wait on each other.
  */
 export function restockWhenStockArrives(deps: RestockDeps) {
   return async (record: SQSRecord): Promise<void> => {
@@ -31,6 +33,15 @@ export function restockWhenStockArrives(deps: RestockDeps) {
     }
     const log = deps.logger.child({ correlationId: arrival.correlationId, replenishmentId: arrival.replenishmentId });
     const completed = await deps.db.transaction().execute(async (trx) => {
+      const locked = await trx
+        .selectFrom('products')
+        .select('sku')
+        .where('sku', '=', (eb) =>
+          eb.selectFrom('replenishments').select('sku').where('id', '=', arrival.replenishmentId),
+        )
+        .forUpdate()
+        .executeTakeFirst();
+      if (!locked) return null;
       const closed = await trx
         .updateTable('replenishments')
         .set({ status: 'completed', completed_at: new Date(), produced_quantity: arrival.quantity })
