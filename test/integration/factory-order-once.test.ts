@@ -122,6 +122,12 @@ describe.each(ENGINES)('one factory order per replenishment on %s', (engine) => 
     // The goods come well after the queue would have retried, so only the claim can stop a second order.
     system.simulator!.stageMs = SLOW_STAGE_MS;
     const sku = await stockOut();
+    // The dashboard says so too.
+    await waitFor('the dashboard to show the order unconfirmed', async () => {
+      const snapshot = (await system.api('/dashboard/snapshot')).body;
+      const product = snapshot.products.find((p: { sku: string }) => p.sku === sku);
+      return product?.replenishment?.status === 'unconfirmed';
+    });
     const shown = await expectOrderedOnce(sku, FACTORY_TIMEOUT_MS * 3);
     // While nobody could know whether the factory accepted, the product said so.
     expect(shown).toContain('unconfirmed');
