@@ -29,6 +29,11 @@ export interface QueueDeclaration {
   readonly visibilityTimeoutS: number;
   readonly maxReceiveCount: number;
   readonly batchSize: number;
+  /**
+   * Its consumer calls the legacy factory: the visibility timeout must outlast a whole factory call
+   * (`factoryCallWindowMs`), or the queue hands the message to a second consumer mid-call. Checked at start.
+   */
+  readonly callsFactory?: boolean;
   /** Batches handled at once: by the local poller, or as Lambda maximum concurrency. */
   readonly concurrency: number;
 }
@@ -115,10 +120,12 @@ export const topology: Topology = {
       purpose: 'one message per opened replenishment; its consumer places the order at the legacy factory',
       events: ['replenishment.requested'],
       consumer: { service: 'warehouse', handler: 'placeFactoryOrder' },
-      visibilityTimeoutS: 5,
+      // Longer than a call to the slow factory (FACTORY_TIMEOUT_MS and its margin), see callsFactory.
+      visibilityTimeoutS: 20,
       maxReceiveCount: 3,
       batchSize: 10,
       concurrency: 2,
+      callsFactory: true,
     },
     {
       name: 'stock-arrivals',

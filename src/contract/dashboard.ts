@@ -20,9 +20,13 @@ export type FactoryProgress = z.infer<typeof FactoryProgress>;
 
 export const ReplenishmentProgress = z.object({
   id: z.string(),
-  status: z.enum(['requested', 'ordered', 'completed', 'timed_out']),
+  status: z.enum(['requested', 'ordering', 'unconfirmed', 'ordered', 'completed', 'timed_out']).meta({
+    description:
+      '`ordering`: the factory is being called; `unconfirmed`: it may have the order but never answered (not sent again; its callback or the timeout decides)',
+  }),
   quantity: z.number().int(),
   requestedAt: Timestamp,
+  /** When the order was sent (ordered or unconfirmed). */
   orderedAt: Timestamp.nullable(),
   completedAt: Timestamp.nullable(),
   factory: FactoryProgress.nullable(),

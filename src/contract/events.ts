@@ -76,5 +76,7 @@ export const StockArrival = z.object({
   factoryOrderId: z.string().nullable(),
   receivedAt: z.string(),
   correlationId: z.string(),
+  /** The callback's signature over (replenishmentId, sku, quantity), verified by the intake; the consumer verifies it again. */
+  signature: z.string(),
 });
 export type StockArrival = z.infer<typeof StockArrival>;

@@ -17,3 +17,13 @@ export const FactoryOrderAnswer = z.object({
 });
 
 export const FACTORY_MESSAGE_GROUP = 'stock-arrival-group';
+
+/**
+ * How long a factory call may hold its claim on a replenishment: FACTORY_TIMEOUT_MS plus a quarter of it
+ * for the writes around the call. A claim older than this was left by a consumer that died mid-call; a
+ * queue whose consumer calls the factory must keep a message hidden for longer than this, so the queue
+ * never hands it to a second consumer while the first still waits on the factory.
+ */
+export function factoryCallWindowMs(factoryTimeoutMs: number): number {
+  return factoryTimeoutMs + Math.ceil(factoryTimeoutMs / 4);
+}

@@ -31,6 +31,7 @@ export type ProductInput = z.infer<typeof ProductInput>;
 
 export interface Replenishment {
   id: string;
+  /** One of the open statuses: `requested`, `ordering`, `unconfirmed`, `ordered`. */
   status: string;
   quantity: number;
   requestedAt: string;

@@ -22,7 +22,13 @@ export const ErrorResponse = z.object({
 
 export const ReplenishmentResponse = z.object({
   id: z.string(),
-  status: z.string().meta({ description: '`requested` until the factory accepted the order, then `ordered`' }),
+  status: z.string().meta({
+    examples: ['requested', 'ordering', 'unconfirmed', 'ordered'],
+    description:
+      '`requested` until a consumer takes it, `ordering` while it calls the factory, then `ordered` (accepted) or ' +
+      '`unconfirmed` (the factory may have the order but never answered: it is not sent again; its callback, or ' +
+      'the replenishment timeout counted from when it was sent, decides)',
+  }),
   quantity: z.number().int(),
   requestedAt: Timestamp,
 });

@@ -40,12 +40,14 @@ async function startSimulator(options: ConstructorParameters<typeof FactorySimul
   return { simulator, url };
 }
 
-const post = (url: string, body: unknown) =>
+const post = (url: string, body: unknown, key?: string) =>
   fetch(`${url}/api/manufactures`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
     body: JSON.stringify(body),
   });
+
+const orderId = async (res: Response) => ((await res.json()) as { data: { id: string } }).data.id;
 
 describe('factory simulator', () => {
   it('answers 201 {data: {id, data: body}} and calls back once with the original body after its stages', async () => {
@@ -83,5 +85,58 @@ describe('factory simulator', () => {
     const { simulator, url } = await startSimulator({ stageMs: 1 });
     expect((await post(url, { hello: 'world' })).status).toBe(400);
     expect(simulator.jobs.size).toBe(0);
+  });
+
+  it('answers a repeated Idempotency-Key with the first answer and starts no second job', async () => {
+    const receiver = await callbackReceiver();
+    const { simulator, url } = await startSimulator({ stageMs: 600_000 });
+    const first = await post(url, order(receiver.url), 'r-1');
+    expect(first.status).toBe(201);
+    const again = await post(url, order(receiver.url), 'r-1');
+    expect(again.status).toBe(201);
+    expect(await orderId(again)).toBe(await orderId(first));
+    expect(simulator.jobs.size).toBe(1);
+    // Another key, or none, is another order.
+    expect((await post(url, order(receiver.url), 'r-2')).status).toBe(201);
+    expect((await post(url, order(receiver.url))).status).toBe(201);
+    expect(simulator.jobs.size).toBe(3);
+  });
+
+  it('a repeat while the first order is still being decided answers that order', async () => {
+    const receiver = await callbackReceiver();
+    const { simulator, url } = await startSimulator({ stageMs: 600_000, faults: { extraLatencyMs: 200 } });
+    const [a, b] = await Promise.all([post(url, order(receiver.url), 'slow'), post(url, order(receiver.url), 'slow')]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(await orderId(a)).toBe(await orderId(b));
+    expect(simulator.jobs.size).toBe(1);
+  });
+
+  it('forgets a key whose order was refused, so the order may be sent again', async () => {
+    const receiver = await callbackReceiver();
+    const { simulator, url } = await startSimulator({ stageMs: 600_000, faults: { down: true } });
+    expect((await post(url, order(receiver.url), 'k')).status).toBe(503);
+    simulator.faults = { ...simulator.faults, down: false };
+    expect((await post(url, order(receiver.url), 'k')).status).toBe(201);
+    expect(simulator.jobs.size).toBe(1);
+  });
+
+  it('ignoreIdempotencyKey starts a job for every POST, as a legacy factory may', async () => {
+    const receiver = await callbackReceiver();
+    const { simulator, url } = await startSimulator({ stageMs: 600_000, faults: { ignoreIdempotencyKey: true } });
+    expect((await post(url, order(receiver.url), 'same')).status).toBe(201);
+    expect((await post(url, order(receiver.url), 'same')).status).toBe(201);
+    expect(simulator.jobs.size).toBe(2);
+  });
+
+  it('dropAfterAccept starts the job, then cuts the connection without an answer', async () => {
+    const receiver = await callbackReceiver();
+    const { simulator, url } = await startSimulator({ stageMs: 10, faults: { dropAfterAccept: true } });
+    const error = await post(url, order(receiver.url), 'd').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(simulator.jobs.size).toBe(1);
+    await expect.poll(() => receiver.received.length).toBe(1);
   });
 });

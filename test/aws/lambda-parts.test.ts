@@ -165,7 +165,7 @@ describe('the Lambda environment contract', () => {
     expect(env.service).toBe('sales');
     expect(env.databases.inventory?.endpoint).toBe('proxy.example');
     expect(env.queues[0]?.deadLetter.name).toBe('stock-arrivals-dlq');
-    expect(env.settings).toMatchObject({ vipThreshold: 100, factoryTimeoutMs: 3000, marketingWebhookUrl: undefined });
+    expect(env.settings).toMatchObject({ vipThreshold: 100, factoryTimeoutMs: 12_000, marketingWebhookUrl: undefined });
   });
 
   it('names every problem at once', () => {

@@ -1,8 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { factoryCallWindowMs } from '../../src/contract/factory.ts';
 import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
+import { checkFactoryCallFits, defaultParameters } from '../../src/platform/aws/stack.ts';
 import { databaseSchemas } from '../../src/platform/services.ts';
 import { deadLetterQueueName, topology } from '../../src/topology.ts';
 import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
@@ -110,6 +112,23 @@ describe('the AWS stack, derived from the topology', () => {
       });
     }
     expect(resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(topology.queues.length);
+  });
+
+  it('lets the factory-order consumer and its queue outlast a whole factory call; refuses a timeout that does not fit', () => {
+    const window = factoryCallWindowMs(defaultParameters.factoryTimeoutMs);
+    for (const declaration of topology.queues.filter((q) => q.callsFactory)) {
+      const consumer = planFunctions(topology).find(
+        (p) => p.kind === 'consumer' && p.queue?.name === declaration.name,
+      )!;
+      const [, fn] = resourcesOf(s.template, 'AWS::Lambda::Function').find(([id]) => id === functionOf(consumer.id))!;
+      const props = fn.Properties as Record<string, any>;
+      expect(props.Timeout * 1000).toBeGreaterThan(window);
+      const queue = s.template.toJSON().Resources[logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue)];
+      expect(queue.Properties.VisibilityTimeout * 1000).toBeGreaterThan(window);
+      expect(props.Environment.Variables[ENV.factoryTimeoutMs]).toBe(String(defaultParameters.factoryTimeoutMs));
+    }
+    expect(() => checkFactoryCallFits(topology, defaultParameters.factoryTimeoutMs)).not.toThrow();
+    expect(() => checkFactoryCallFits(topology, 60_000)).toThrow(/factory-orders/);
   });
 
   it('serves every route of the topology, plus a fallback that answers the contract 404', () => {

@@ -152,6 +152,35 @@ describe('dashboard in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('shows an order the factory never answered as unconfirmed, not as ordered', async () => {
+    const simulator = system.simulator!;
+    // The factory answers after the system gave up waiting (FACTORY_TIMEOUT_MS), and never finishes here.
+    simulator.faults = { ...simulator.faults, extraLatencyMs: 1500 };
+    simulator.stageMs = 600_000;
+    try {
+      const slow = uniqueSku('WEBSLOW');
+      await system.api(`/products/${slow}`, {
+        method: 'PUT',
+        json: productBody({ name: 'Slow Donut', stock: 1, reorderPoint: 0, reorderQuantity: 10 }),
+        admin: true,
+      });
+      await page.goto(system.url);
+      const card = page.locator(`article[data-sku="${slow}"]`);
+      await card.waitFor();
+      expect((await system.api('/checkout', { json: { sku: slow, quantity: 1, customerId: 'web' } })).status).toBe(201);
+      const ordered = card.locator('[data-step="ordered"]');
+      await expect
+        .poll(() => card.locator('.replenishment').getAttribute('data-status'), { timeout: 30_000 })
+        .toBe('unconfirmed');
+      expect(await ordered.getAttribute('data-state')).toBe('current');
+      expect(await ordered.locator('.detail').textContent()).toMatch(/unconfirmed/);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      simulator.faults = { ...simulator.faults, extraLatencyMs: 0 };
+      simulator.stageMs = 600;
+    }
+  });
+
   it('labels every control and answers a redrive with the admin token from the page', async () => {
     for (const control of await page.locator('input, select').all()) {
       const id = await control.getAttribute('id');

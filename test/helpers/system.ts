@@ -86,6 +86,8 @@ export async function startTestSystem(
     ADMIN_TOKEN,
     FACTORY_STAGE_MS: '20',
     QUEUE_VISIBILITY_TIMEOUT_S: '1',
+    // A factory call must fit in the visibility timeout (checked at start); the simulator answers at once.
+    FACTORY_TIMEOUT_MS: '500',
     LOG_LEVEL: 'silent',
     ...databases,
     ...env,

@@ -1,6 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
+import type { InventoryTables, ReplenishmentStatus } from '../../src/databases/inventory/tables.ts';
 import type { FactoryJob } from '../../src/factory-simulator/simulator.ts';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import { type Database, openDatabase } from '../../src/platform/db/database.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { reorderWhenReplenishmentTimesOut } from '../../src/services/warehouse/reorder-timed-out.job.ts';
+import {
+  createPostgresDatabases,
+  ENGINES,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
 describe.each(ENGINES)('replenishment timeout on %s', (engine) => {
   let system: TestSystem;
@@ -59,5 +77,100 @@ describe.each(ENGINES)('replenishment timeout on %s', (engine) => {
       .where('id', '=', rows[0]!.id)
       .executeTakeFirstOrThrow();
     expect(late.status).toBe('completed');
+  });
+});
+
+/**
+ * The timeout is counted from when the order was sent (CONTRACT.md), not from when the replenishment
+ * opened: one that waited long to be ordered (a factory outage, a redriven DLQ) still gets its full
+ * time at the factory. The job runs here by hand on a real database, so the clock is the rows'.
+ */
+describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
+  let dir: string;
+  let database: Database<InventoryTables>;
+  const TIMEOUT_S = 60;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'donut-timeout-clock-'));
+    const url = engine === 'postgres' ? (await createPostgresDatabases()).DATABASE_URL : undefined;
+    database = await openDatabase<InventoryTables>({
+      url,
+      dataDir: dir,
+      migrations: inventoryMigrations,
+      thread: false,
+    });
+  });
+  afterAll(async () => {
+    await database?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const job = () =>
+    reorderWhenReplenishmentTimesOut({
+      db: database.db,
+      logger: createLogger('silent'),
+      outboxSignal: () => {},
+      replenishmentTimeoutS: TIMEOUT_S,
+    })();
+
+  /** A product with one open replenishment in `status`, its clocks `ago` seconds back. */
+  async function open(
+    status: ReplenishmentStatus,
+    ago: { requested: number; sent: number | null },
+  ): Promise<{ sku: string; id: string }> {
+    const sku = uniqueSku('CLOCK');
+    const id = randomUUID();
+    await database.db
+      .insertInto('products')
+      .values({ sku, name: 'Clock', price: '1.00', stock: 0, reorder_point: 0, reorder_quantity: 10, factory_id: 'f' })
+      .execute();
+    const at = (s: number | null) => (s === null ? null : sql<Date>`now() - make_interval(secs => ${s})`);
+    await database.db
+      .insertInto('replenishments')
+      .values({
+        id,
+        sku,
+        quantity: 10,
+        factory_id: 'f',
+        status,
+        correlation_id: 'clock',
+        requested_at: at(ago.requested) as never,
+        ordered_at: (status === 'ordered' || status === 'unconfirmed' ? at(ago.sent) : null) as never,
+        ...(status === 'ordering' ? { order_claimed_at: at(ago.sent) as never, order_attempts: 1 } : {}),
+      } as never)
+      .execute();
+    return { sku, id };
+  }
+
+  const statusOf = async (id: string) =>
+    (await database.db.selectFrom('replenishments').select('status').where('id', '=', id).executeTakeFirstOrThrow())
+      .status;
+
+  it.each(['ordered', 'unconfirmed', 'ordering'] as const)(
+    'a replenishment %s recently but requested long ago is not timed out; once sent long ago, it is',
+    async (status) => {
+      const fresh = await open(status, { requested: 3600, sent: TIMEOUT_S / 2 });
+      const stale = await open(status, { requested: 3600, sent: TIMEOUT_S + 5 });
+      await job();
+      expect(await statusOf(fresh.id)).toBe(status);
+      expect(await statusOf(stale.id)).toBe('timed_out');
+      // The timed-out one was requested again: one open replenishment for its sku, a new one.
+      const reopened = await database.db
+        .selectFrom('replenishments')
+        .select(['id', 'status'])
+        .where('sku', '=', stale.sku)
+        .where('status', '=', 'requested')
+        .execute();
+      expect(reopened).toHaveLength(1);
+      expect(reopened[0]!.id).not.toBe(stale.id);
+    },
+  );
+
+  it('a replenishment still requested counts from when it was requested', async () => {
+    const fresh = await open('requested', { requested: TIMEOUT_S / 2, sent: null });
+    const stale = await open('requested', { requested: TIMEOUT_S + 5, sent: null });
+    await job();
+    expect(await statusOf(fresh.id)).toBe('requested');
+    expect(await statusOf(stale.id)).toBe('timed_out');
   });
 });

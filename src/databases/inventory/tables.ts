@@ -45,9 +45,20 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
-/** `requested` until the factory accepted the order, then `ordered`; both count as open. */
-export type ReplenishmentStatus = 'requested' | 'ordered' | 'completed' | 'timed_out';
-export const OPEN_REPLENISHMENT_STATUSES = ['requested', 'ordered'] as const satisfies readonly ReplenishmentStatus[];
+/**
+ * `requested` until a factory-order consumer claims it; `ordering` while that consumer calls the factory;
+ * then `ordered` (the factory accepted) or `unconfirmed` (the call may have reached the factory but no
+ * answer was seen: it is not sent again, the callback or the replenishment timeout decides). All four
+ * are open; `completed` and `timed_out` are closed.
+ */
+export type ReplenishmentStatus = 'requested' | 'ordering' | 'unconfirmed' | 'ordered' | 'completed' | 'timed_out';
+export const OPEN_REPLENISHMENT_STATUSES = [
+  'requested',
+  'ordering',
+  'unconfirmed',
+  'ordered',
+] as const satisfies readonly ReplenishmentStatus[];
+export type OpenReplenishmentStatus = (typeof OPEN_REPLENISHMENT_STATUSES)[number];
 
 export interface ReplenishmentsTable {
   id: string;
@@ -59,8 +70,13 @@ export interface ReplenishmentsTable {
   produced_quantity: number | null;
   correlation_id: string;
   requested_at: Timestamp;
+  /** When the order was sent to the factory (ordered or unconfirmed): the replenishment timeout counts from it. */
   ordered_at: Timestamp | null;
   completed_at: Timestamp | null;
+  /** How often a consumer claimed it to call the factory; a claim is undone only by the consumer holding it. */
+  order_attempts: ColumnType<number, number | undefined, number>;
+  /** When the current claim was taken (`ordering`); a claim older than a whole factory call was abandoned. */
+  order_claimed_at: Timestamp | null;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -22,6 +22,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { factoryCallWindowMs } from '../../contract/factory.ts';
 import { deadLetterQueueName, type QueueDeclaration, type Topology } from '../../topology.ts';
 import { databaseSchemas } from '../services.ts';
 import { ENV } from './lambda/env.ts';
@@ -54,7 +55,7 @@ export interface DeploymentParameters {
 
 export const defaultParameters: DeploymentParameters = {
   factoryUrl: 'https://factory.example.com',
-  factoryTimeoutMs: 3000,
+  factoryTimeoutMs: 12_000,
   adManagerEmail: 'ad-manager@donut-states.example',
   mailFrom: 'shelves@donut-states.example',
   mailDomain: undefined,
@@ -91,6 +92,23 @@ const SIZING: Readonly<Record<FunctionKind, { memoryMb: number; timeout: Duratio
   // A fresh RDS Proxy can take minutes to accept connections; the migration retries meanwhile.
   migrate: { memoryMb: 256, timeout: Duration.minutes(15) },
 };
+
+/**
+ * A consumer that calls the factory must outlive a whole call (FACTORY_TIMEOUT_MS and its margin):
+ * a Lambda stopped mid-call leaves a claim nobody can settle but the next delivery, as a crash would.
+ * The queue's visibility is at least the function timeout (below), so it outlasts the call too.
+ */
+export function checkFactoryCallFits(topology: Topology, factoryTimeoutMs: number): void {
+  const windowMs = factoryCallWindowMs(factoryTimeoutMs);
+  const timeoutMs = SIZING.consumer.timeout.toMilliseconds();
+  const callers = topology.queues.filter((queue) => queue.callsFactory).map((queue) => queue.name);
+  if (callers.length > 0 && windowMs >= timeoutMs) {
+    throw new Error(
+      `factoryTimeoutMs ${factoryTimeoutMs} does not fit the consumer functions of ${callers.join(', ')}: ` +
+        `a factory call takes up to ${windowMs} ms, a consumer may run ${timeoutMs} ms`,
+    );
+  }
+}
 
 /** The queue must stay invisible while a batch runs; AWS recommends six times the function timeout. */
 const CONSUMER_VISIBILITY_FACTOR = 6;
@@ -172,6 +190,7 @@ export class DonutStatesStack extends Stack {
     const { topology } = props;
     const p = { ...defaultParameters, ...props.parameters };
     this.#parameters = p;
+    checkFactoryCallFits(topology, p.factoryTimeoutMs);
 
     const flowLogs = new logs.LogGroup(this, 'VpcFlowLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { factoryCallWindowMs } from '../../contract/factory.ts';
+import type { Topology } from '../../topology.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const PositiveInt = z.coerce.number().int().positive();
@@ -34,7 +36,11 @@ const Env = z.object({
   SQS_PORT: Port.default(0),
   /** The embedded SES v2 mail sink; 0 picks a free port. */
   MAIL_PORT: Port.default(0),
-  FACTORY_TIMEOUT_MS: PositiveInt.default(3000),
+  /**
+   * How long a factory order waits for the answer. The factory is slow by definition; an order that timed
+   * out after sending may have been accepted and is never sent again, so this is generous.
+   */
+  FACTORY_TIMEOUT_MS: PositiveInt.max(600_000).default(12_000),
   /** Built-in factory simulator: milliseconds per production stage (the real factory takes ~10 s). */
   FACTORY_STAGE_MS: z.coerce.number().int().min(0).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -148,4 +154,32 @@ async function loadOrCreateSecrets(dataDir: string): Promise<StoredSecrets> {
   };
   await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
+}
+
+/**
+ * Refuses a configuration where a queue whose consumer calls the factory would hand a message to a second
+ * consumer while the first still waits on the factory: its visibility timeout (QUEUE_VISIBILITY_TIMEOUT_S,
+ * else the topology's) must be longer than a whole factory call, FACTORY_TIMEOUT_MS plus its margin.
+ */
+export function checkFactoryQueueVisibility(
+  config: Pick<LocalConfig, 'queueVisibilityTimeoutS' | 'factory'>,
+  topology: Topology,
+): void {
+  const windowMs = factoryCallWindowMs(config.factory.timeoutMs);
+  const problems = topology.queues
+    .filter((queue) => queue.callsFactory)
+    .map((queue) => ({ queue, visibilityS: config.queueVisibilityTimeoutS ?? queue.visibilityTimeoutS }))
+    .filter(({ visibilityS }) => visibilityS * 1000 <= windowMs)
+    .map(
+      ({ queue, visibilityS }) =>
+        `  queue ${queue.name}: visibility timeout ${visibilityS} s` +
+        `${config.queueVisibilityTimeoutS === undefined ? '' : ' (QUEUE_VISIBILITY_TIMEOUT_S)'} is not longer than a ` +
+        `factory call of ${windowMs} ms (FACTORY_TIMEOUT_MS ${config.factory.timeoutMs} plus a quarter)`,
+    );
+  if (problems.length === 0) return;
+  throw new ConfigError(
+    `invalid configuration:\n${problems.join('\n')}\n` +
+      '  a message would reach a second consumer while the first still waits on the factory; ' +
+      `set QUEUE_VISIBILITY_TIMEOUT_S above ${Math.ceil(windowMs / 1000)} or lower FACTORY_TIMEOUT_MS`,
+  );
 }

@@ -2,7 +2,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { DashboardSnapshot, FactoryProgress, ReplenishmentProgress } from '../../contract/dashboard.ts';
-import type { InventoryTables, ReplenishmentRow } from '../../databases/inventory/tables.ts';
+import {
+  type InventoryTables,
+  OPEN_REPLENISHMENT_STATUSES,
+  type ReplenishmentRow,
+} from '../../databases/inventory/tables.ts';
 import { FACTORY_STAGES } from '../../factory-simulator/simulator.ts';
 import type { CustomersTables } from '../../services/customers/index.ts';
 import type { NotificationsTables } from '../../services/notifications/index.ts';
@@ -120,7 +124,7 @@ async function latestReplenishments(db: Kysely<InventoryTables>): Promise<Replen
     .selectAll()
     .distinctOn('sku')
     .orderBy('sku')
-    .orderBy(sql`status in ('requested', 'ordered')`, 'desc')
+    .orderBy(sql`status in (${sql.join([...OPEN_REPLENISHMENT_STATUSES])})`, 'desc')
     .orderBy('requested_at', 'desc')
     .execute();
 }

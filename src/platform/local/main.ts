@@ -35,6 +35,10 @@ if ('trim' in memoryTrim) {
   logger.info({ reason: memoryTrim.unavailable }, 'freed memory not handed back (no malloc_trim)');
 }
 const system = await startSystem(config, logger).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

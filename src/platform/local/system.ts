@@ -17,7 +17,7 @@ import { eventLanes, OutboxRelay } from '../outbox.ts';
 import type { QueueSender, Service } from '../service.ts';
 import { buildServices } from '../services.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
-import type { LocalConfig } from './config.ts';
+import { checkFactoryQueueVisibility, type LocalConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
 import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
 import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
@@ -61,6 +61,7 @@ export async function startSystem(
   options: StartOptions = {},
 ): Promise<RunningSystem> {
   const topology = options.topology ?? defaultTopology;
+  checkFactoryQueueVisibility(config, topology);
   const stack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stack.reverse()) {

@@ -35,3 +35,22 @@ export class FactoryUnavailableError extends Error {
     this.name = 'FactoryUnavailableError';
   }
 }
+
+/**
+ * Another consumer holds the replenishment's claim and is calling the factory right now; the record fails
+ * so its queue brings it back once that call has settled (ordered, unconfirmed, or handed back).
+ */
+export class FactoryOrderInFlightError extends Error {
+  constructor(replenishmentId: string) {
+    super(`replenishment ${replenishmentId} is being ordered by another consumer; retry later`);
+    this.name = 'FactoryOrderInFlightError';
+  }
+}
+
+/** A stock-arrivals message whose signature does not vouch for its replenishment, sku and count. */
+export class ForgedStockArrivalError extends Error {
+  constructor(replenishmentId: string) {
+    super(`stock arrival for replenishment ${replenishmentId} carries no valid signature; ignored`);
+    this.name = 'ForgedStockArrivalError';
+  }
+}

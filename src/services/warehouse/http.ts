@@ -62,6 +62,8 @@ export function createCallbackIntakeApp(deps: CallbackIntakeDeps) {
       factoryOrderId: replenishment.factory_order_id,
       receivedAt: new Date().toISOString(),
       correlationId: replenishment.correlation_id,
+      // Verified above; the restock consumer checks it again, so the queue alone cannot raise stock.
+      signature,
     };
     await deps.sendToQueue(deps.stockArrivalsQueue, JSON.stringify(arrival));
     deps.logger.info(

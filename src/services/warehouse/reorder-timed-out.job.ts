@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { openReplenishmentIfNone } from '../../databases/inventory/replenishments.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../../databases/inventory/tables.ts';
@@ -13,39 +13,50 @@ export interface ReorderDeps {
 }
 
 /**
+ * When an open replenishment's clock started: when its order was sent (`ordered`, `unconfirmed`), when a
+ * consumer claimed it to send it (`ordering`), else when it was requested. An order that waited long to
+ * be sent (a factory outage, a redriven DLQ) still gets its full time at the factory.
+ */
+const waitingSince = sql<Date>`coalesce(ordered_at, order_claimed_at, requested_at)`;
+
+/**
  * Scheduled: a replenishment the factory has not delivered within the timeout is marked `timed_out`
  * and a new one opens in the same transaction (so still at most one open per product), which orders
  * again through the outbox. A late callback for the timed-out one is still applied once by the
  * restock consumer: the goods are real, and its conditional close makes a second delivery a no-op.
+ * Each one is handled in its own transaction that locks the product row first, as checkout does.
  * Returns how many were re-requested.
  */
 export function reorderWhenReplenishmentTimesOut(deps: ReorderDeps) {
   return async (): Promise<number> => {
-    const cutoff = new Date(Date.now() - deps.replenishmentTimeoutS * 1000);
+    const cutoff = sql<Date>`now() - make_interval(secs => ${deps.replenishmentTimeoutS})`;
     const stale = await deps.db
       .selectFrom('replenishments')
-      .select(['id'])
+      .select(['id', 'sku'])
       .where('status', 'in', OPEN_REPLENISHMENT_STATUSES)
-      .where('requested_at', '<', cutoff)
-      .orderBy('requested_at')
+      .where(waitingSince, '<', cutoff)
+      .orderBy(waitingSince)
       .limit(100)
       .execute();
     let reordered = 0;
-    for (const { id } of stale) {
+    for (const { id, sku } of stale) {
       const next = await deps.db.transaction().execute(async (trx) => {
+        const product = await trx
+          .selectFrom('products')
+          .select(['stock', 'reorder_quantity', 'factory_id'])
+          .where('sku', '=', sku)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
         const expired = await trx
           .updateTable('replenishments')
           .set({ status: 'timed_out' })
           .where('id', '=', id)
           .where('status', 'in', OPEN_REPLENISHMENT_STATUSES)
+          // Sent or claimed since the scan: its clock started again.
+          .where(waitingSince, '<', cutoff)
           .returning(['sku', 'correlation_id'])
           .executeTakeFirst();
-        if (!expired) return null; // closed meanwhile
-        const product = await trx
-          .selectFrom('products')
-          .select(['stock', 'reorder_quantity', 'factory_id'])
-          .where('sku', '=', expired.sku)
-          .executeTakeFirstOrThrow();
+        if (!expired) return null; // closed or sent meanwhile
         const { replenishment } = await openReplenishmentIfNone(trx, {
           sku: expired.sku,
           quantity: product.reorder_quantity,

@@ -2,32 +2,52 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { StockArrival } from '../../contract/events.ts';
-import type { InventoryTables } from '../../databases/inventory/tables.ts';
+import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../../databases/inventory/tables.ts';
 import { appendToOutbox } from '../../platform/outbox.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
+import { verifyCallbackSignature } from './callback-signature.ts';
+import { ForgedStockArrivalError } from './errors.ts';
 
 export interface RestockDeps {
   readonly db: Kysely<InventoryTables>;
   readonly logger: Logger;
   readonly outboxSignal: OutboxSignal;
+  /** The callback secret: a stock arrival must carry the callback's signature, checked again here. */
+  readonly secret: string;
 }
 
 /**
  * Reacts to a verified stock arrival: closes the replenishment with a conditional update and, only if
  * that update changed a row, raises stock and writes `replenishment.completed` — all in one transaction.
  * A duplicate callback or a redelivered message finds the replenishment closed and changes nothing.
+ * A message whose signature does not cover its replenishment, sku and count (one that did not come
+ * through the callback intake) throws before touching anything, and ends in the DLQ.
+ * Locks the product row before the replenishment, in the order checkout takes them, so the two never
+ * wait on each other.
  */
 export function restockWhenStockArrives(deps: RestockDeps) {
   return async (record: SQSRecord): Promise<void> => {
     const arrival = StockArrival.parse(JSON.parse(record.body));
+    if (!verifyCallbackSignature(deps.secret, arrival, arrival.signature)) {
+      throw new ForgedStockArrivalError(arrival.replenishmentId);
+    }
     const log = deps.logger.child({ correlationId: arrival.correlationId, replenishmentId: arrival.replenishmentId });
     const completed = await deps.db.transaction().execute(async (trx) => {
+      const locked = await trx
+        .selectFrom('products')
+        .select('sku')
+        .where('sku', '=', (eb) =>
+          eb.selectFrom('replenishments').select('sku').where('id', '=', arrival.replenishmentId),
+        )
+        .forUpdate()
+        .executeTakeFirst();
+      if (!locked) return null;
       const closed = await trx
         .updateTable('replenishments')
         .set({ status: 'completed', completed_at: new Date(), produced_quantity: arrival.quantity })
         .where('id', '=', arrival.replenishmentId)
         // timed_out still accepts its late delivery once: the goods are real.
-        .where('status', 'in', ['requested', 'ordered', 'timed_out'])
+        .where('status', 'in', [...OPEN_REPLENISHMENT_STATUSES, 'timed_out'])
         .returning(['sku', 'quantity', 'requested_at', 'correlation_id'])
         .executeTakeFirst();
       if (!closed) return null;
@@ -49,7 +69,7 @@ export function restockWhenStockArrives(deps: RestockDeps) {
       return event;
     });
     if (!completed) {
-      log.info('stock arrival for a closed replenishment; nothing to do');
+      log.info('stock arrival for a closed or unknown replenishment; nothing to do');
       return;
     }
     deps.outboxSignal();

@@ -65,7 +65,7 @@ const LambdaEnv = z.object({
   [ENV.callbackSecretArn]: z.string().min(1).optional(),
   [ENV.adminTokenSecretArn]: z.string().min(1).optional(),
   [ENV.factoryUrl]: z.url(),
-  [ENV.factoryTimeoutMs]: PositiveInt.default(3000),
+  [ENV.factoryTimeoutMs]: PositiveInt.default(12_000),
   [ENV.publicUrl]: z.url(),
   [ENV.adManagerEmail]: z.email(),
   [ENV.mailFrom]: z.email(),

@@ -74,6 +74,14 @@ const STEPS = [
   ['restocked', 'Restocked'],
 ];
 
+const OPEN_STATUSES = new Set(['requested', 'ordering', 'unconfirmed', 'ordered']);
+
+/** What the ordered step says while the factory has not confirmed the order. */
+const ORDER_DETAIL = {
+  ordering: 'sending…',
+  unconfirmed: 'unconfirmed: sent, no answer; awaiting callback',
+};
+
 const productCards = new Map();
 
 function productCard(product) {
@@ -149,7 +157,8 @@ function stepStates(r) {
   const completed = r.status === 'completed';
   const arrived = completed || Boolean(r.factory?.arrivedAt);
   const produced = arrived || r.factory?.stage === 'done';
-  const ordered = Boolean(r.orderedAt) || completed;
+  // Unconfirmed: sent, but the factory never said it took the order; only its callback will tell.
+  const ordered = r.status === 'ordered' || (r.status === 'timed_out' && Boolean(r.orderedAt)) || produced;
   const done = { requested: true, ordered, production: produced, arrived, restocked: completed };
   const states = {};
   let currentGiven = completed;
@@ -183,7 +192,7 @@ function updateProduct(card, product, at) {
   const r = product.replenishment;
   card.replenishment.hidden = !r;
   if (!r) return;
-  const open = r.status === 'requested' || r.status === 'ordered';
+  const open = OPEN_STATUSES.has(r.status);
   card.replenishment.dataset.status = r.status;
   card.replenishment.dataset.id = r.id;
   const heading = open
@@ -203,6 +212,7 @@ function updateProduct(card, product, at) {
     item.dataset.state = states[key];
     const time = times[key];
     when.textContent = time ? (key === 'requested' ? clock(time) : `+${since(r.requestedAt, time)}`) : '';
+    if (key === 'ordered') detail.textContent = states.ordered === 'done' ? '' : (ORDER_DETAIL[r.status] ?? '');
     if (key === 'production') {
       detail.textContent =
         r.factory && states.production !== 'done' && r.factory.stageIndex >= 0
