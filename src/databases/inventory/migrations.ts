@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { checkoutKeysPerCustomer } from './migrations/2026-12-05-13-checkout-keys-per-customer.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 export const inventoryMigrations: Record<string, Migration> = {
@@ -567,4 +568,5 @@ export const inventoryMigrations: Record<string, Migration> = {
         $$`.execute(db);
     },
   },
+  '2026-12-05-13-checkout-keys-per-customer': checkoutKeysPerCustomer,
 };
