@@ -305,6 +305,25 @@ describe('Lambda entry adapters, invoked in-process with API Gateway and SQS eve
     expectSameAnswer(retried, second, 'the second customer replayed');
   });
 
+  it('answers 400 invalid_request, and places nothing, for header values that are not text', async () => {
+    const customerId = `bad-header-${randomUUID()}`;
+    const body = { sku: 'CP-502101', quantity: 1, customerId };
+    for (const key of ['\ud800', 'a\udc00', 'a\u0000b', 'a\r\nb']) {
+      const res = await lambdaApi('/checkout', { json: body, headers: { 'Idempotency-Key': key } });
+      expect(res.status, JSON.stringify(key)).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({
+        error: { code: 'invalid_request', details: [{ field: 'idempotency-key', message: expect.any(String) }] },
+      });
+    }
+    const orders = await system.inventory.db
+      .selectFrom('orders')
+      .select('id')
+      .where('customer_id', '=', customerId)
+      .execute();
+    expect(orders).toEqual([]);
+  });
+
   it('publishes the events a Lambda checkout committed before it returns, and the local consumers see them', async () => {
     const customerId = `lambda-buyer-${randomUUID()}`;
     const placed = await lambdaApi('/checkout', { json: { sku: 'CP-502101', quantity: 2, customerId } });
