@@ -3,7 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { HttpMethod, RouteDeclaration, Topology } from '../topology.ts';
 import { DashboardSnapshot } from './dashboard.ts';
 import { FactoryOrderBody } from './factory.ts';
-import { CheckoutRequest, IdempotencyKey, ProductInput, Sku } from './http.ts';
+import { CheckoutRequest, IdempotencyKey, ProductInput, Sku, Text } from './http.ts';
 import {
   CallbackAcceptedResponse,
   CheckoutResponse,
@@ -121,9 +121,10 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     },
   },
   'GET /customers/:id': {
-    pathParams: { id: { schema: z.string(), description: 'the customerId used at checkout' } },
+    pathParams: { id: { schema: Text, description: 'the customerId used at checkout' } },
     responses: {
       200: { description: 'tier and quantity bought', schema: CustomerResponse },
+      400: error('invalid_request: the id is not well-formed text'),
       404: error('customer_not_found: no counted order yet'),
     },
   },
