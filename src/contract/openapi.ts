@@ -99,7 +99,11 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
       },
       400: error('invalid_request'),
       404: error('product_not_found'),
-      409: { description: 'out_of_stock; a replenishment is open', schema: OutOfStockResponse },
+      409: {
+        description:
+          'out_of_stock; `replenishment` is the open one, opened now when the stock found is at or below the reorder point, or null',
+        schema: OutOfStockResponse,
+      },
       422: error('idempotency_key_reused: the key was used with another body'),
     },
   },
