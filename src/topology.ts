@@ -239,6 +239,12 @@ export const topology: Topology = {
       job: { service: 'warehouse', handler: 'reorderTimedOut' },
       everyS: 10,
     },
+    {
+      name: 'idempotency-key-expiry',
+      purpose: 'forget Idempotency-Keys older than IDEMPOTENCY_TTL_S, in bounded batches',
+      job: { service: 'sales', handler: 'forgetExpiredKeys' },
+      everyS: 60,
+    },
   ],
   external: { factory: { description: 'legacy factory: POST /api/manufactures, calls back when done' } },
 };

@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { Text, wellFormed } from './http.ts';
 
 /** The legacy factory's order body (CONTRACT.md). Unknown fields are kept: the factory echoes the body back. */
 export const FactoryOrderBody = z.looseObject({
-  MessageGroupId: z.string(),
-  MessageAttributeProductId: z.string().min(1),
+  MessageGroupId: Text,
+  MessageAttributeProductId: Text.min(1),
   MessageAttributeProductCnt: z.number().int().positive(),
-  MessageAttributeFactoryId: z.string(),
-  MessageAttributeRequester: z.string(),
-  CallbackUrl: z.url(),
+  MessageAttributeFactoryId: Text,
+  MessageAttributeRequester: Text,
+  CallbackUrl: wellFormed(z.url()),
   OrderStockCnt: z.number().int().positive().optional(),
 });
 export type FactoryOrderBody = z.infer<typeof FactoryOrderBody>;

@@ -1,19 +1,34 @@
 import { z } from 'zod';
 
-/** A SKU: letters, digits, dot, dash, underscore; short enough to be a path segment. */
-export const Sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
+/**
+ * Text of every request field, header and path parameter: well-formed UTF-16. A lone surrogate (JSON
+ * `"\ud800"`) has no UTF-8 encoding: the database refuses it (a 500) or it is silently replaced. Every
+ * text field of a request schema is built from this.
+ */
+export const Text = wellFormed(z.string());
 
-/** A string PostgreSQL can store as text: everything but the NUL character, which it refuses (a 500 otherwise). */
-export const StorableText = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+/** The one refinement behind {@link Text}, for a string schema of another kind (e.g. `z.url()`). */
+export function wellFormed<S extends z.ZodType<string>>(schema: S) {
+  return schema.refine((s) => s.isWellFormed(), 'must be well-formed text (no lone surrogates)');
+}
+
+/** A SKU: letters, digits, dot, dash, underscore; short enough to be a path segment. */
+export const Sku = Text.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
+
+/** Text PostgreSQL can store: well-formed, and without the NUL character, which it refuses (a 500 otherwise). */
+export const StorableText = Text.refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+/** The customer a checkout is for, and the id GET /customers/{id} looks up. */
+export const CustomerId = StorableText.min(1).max(128);
 
 export const CheckoutRequest = z.strictObject({
   sku: Sku,
   quantity: z.number().int().min(1).max(1000),
-  customerId: StorableText.min(1).max(128),
+  customerId: CustomerId,
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
-export const IdempotencyKey = z.string().min(1).max(255);
+export const IdempotencyKey = StorableText.min(1).max(255);
 
 export const ProductInput = z.strictObject({
   name: StorableText.trim().min(1).max(200),

@@ -3,7 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { HttpMethod, RouteDeclaration, Topology } from '../topology.ts';
 import { DashboardSnapshot } from './dashboard.ts';
 import { FactoryOrderBody } from './factory.ts';
-import { CheckoutRequest, IdempotencyKey, ProductInput, Sku } from './http.ts';
+import { CheckoutRequest, IdempotencyKey, ProductInput, Sku, Text } from './http.ts';
 import {
   CallbackAcceptedResponse,
   CheckoutResponse,
@@ -99,7 +99,11 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
       },
       400: error('invalid_request'),
       404: error('product_not_found'),
-      409: { description: 'out_of_stock; a replenishment is open', schema: OutOfStockResponse },
+      409: {
+        description:
+          'out_of_stock; `replenishment` is the open one, opened now when the stock found is at or below the reorder point, or null',
+        schema: OutOfStockResponse,
+      },
       422: error('idempotency_key_reused: the key was used with another body'),
     },
   },
@@ -121,9 +125,10 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     },
   },
   'GET /customers/:id': {
-    pathParams: { id: { schema: z.string(), description: 'the customerId used at checkout' } },
+    pathParams: { id: { schema: Text, description: 'the customerId used at checkout' } },
     responses: {
       200: { description: 'tier and quantity bought', schema: CustomerResponse },
+      400: error('invalid_request: the id is not well-formed text'),
       404: error('customer_not_found: no counted order yet'),
     },
   },

@@ -9,7 +9,7 @@ export interface GroupCommitOptions<I, O> {
   readonly maxBatch: number;
   /** Runs a whole batch in one transaction; answers one outcome per item, in order. */
   readonly runBatch: (items: readonly I[]) => Promise<O[]>;
-  /** Runs one item alone: used for a batch of one, and to retry each item of a batch that failed whole. */
+  /** Runs one item alone: used for a batch of one, and for an item left alone by splitting a failed batch. */
   readonly runOne: (item: I) => Promise<O>;
 }
 
@@ -17,7 +17,8 @@ export interface GroupCommitOptions<I, O> {
  * Group commit: work that arrives while a batch runs waits and then shares the next one, so the fixed
  * cost of a database round trip and a transaction is paid once per batch instead of once per item.
  * Each caller still gets its own outcome, only after the commit. A batch that fails as a whole is
- * retried item by item, so one bad item never fails the others.
+ * split in halves and retried (bisection), so one bad item fails alone while the others commit in
+ * O(log n) batches instead of one transaction each.
  */
 export class GroupCommit<I, O> {
   readonly #options: GroupCommitOptions<I, O>;
@@ -49,15 +50,24 @@ export class GroupCommit<I, O> {
     }
   }
 
-  async #run(batch: Pending<I, O>[]): Promise<void> {
+  /**
+   * A batch that fails as a whole is split in halves, each tried as a batch of its own: one bad item
+   * ends up alone (run by runOne) and fails with its own error, while the others commit in a few
+   * batches. Halves run in order, so earlier items commit first.
+   */
+  async #run(batch: readonly Pending<I, O>[]): Promise<void> {
     const { runBatch, runOne } = this.#options;
-    const alone = async (pending: Pending<I, O>) => runOne(pending.item).then(pending.resolve, pending.reject);
-    if (batch.length === 1) return alone(batch[0]!);
+    if (batch.length === 1) {
+      const pending = batch[0]!;
+      return runOne(pending.item).then(pending.resolve, pending.reject);
+    }
     let outcomes: O[];
     try {
       outcomes = await runBatch(batch.map((p) => p.item));
     } catch {
-      for (const pending of batch) await alone(pending);
+      const half = Math.ceil(batch.length / 2);
+      await this.#run(batch.slice(0, half));
+      await this.#run(batch.slice(half));
       return;
     }
     for (const [i, pending] of batch.entries()) pending.resolve(outcomes[i]!);

@@ -34,6 +34,7 @@ export interface ServiceSettings {
   readonly mailFrom: string;
   readonly vipThreshold: number;
   readonly replenishmentTimeoutS: number;
+  readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
 }
 
@@ -81,6 +82,7 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       outboxSignal: w.relay.signal,
       logger: w.logger.child({ svc: 'sales' }),
       checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
+      idempotencyTtlS: w.config.idempotencyTtlS,
     }),
   warehouse: (w) =>
     createWarehouseService({

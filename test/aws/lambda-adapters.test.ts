@@ -68,6 +68,7 @@ function runtimeFor(plan: FunctionPlan): LambdaRuntime {
       mailFrom: 'shelves@donut-states.example',
       vipThreshold: 100,
       replenishmentTimeoutS: 300,
+      idempotencyTtlS: 86_400,
       marketingWebhookUrl: undefined,
     },
     callbackSecret: plan.needs.callbackSecret ? secrets.callbackSecret : undefined,
@@ -268,12 +269,59 @@ describe('Lambda entry adapters, invoked in-process with API Gateway and SQS eve
     const replay = await lambdaApi('/checkout', { json: body, headers: { 'Idempotency-Key': key } });
     expectSameAnswer(replay, first, 'replayed checkout');
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    const other = { ...body, quantity: 2 };
-    expectSameAnswer(
-      await lambdaApi('/checkout', { json: other, headers: { 'Idempotency-Key': key } }),
-      await localApi('/checkout', { json: other, headers: { 'Idempotency-Key': key } }),
-      'key reused with another body',
-    );
+    await system.api('/products/LAMBDA-IDEM', {
+      method: 'PUT',
+      json: { name: 'x', price: 1, stock: 10, reorderPoint: 0, reorderQuantity: 5, factoryId: 'f' },
+      admin: true,
+    });
+    for (const other of [
+      { ...body, quantity: 2 },
+      { ...body, sku: 'LAMBDA-IDEM' },
+    ]) {
+      const lambda = await lambdaApi('/checkout', { json: other, headers: { 'Idempotency-Key': key } });
+      expect(lambda.status, `key reused with ${JSON.stringify(other)}`).toBe(422);
+      expect(lambda.body.error.code).toBe('idempotency_key_reused');
+      expectSameAnswer(
+        lambda,
+        await localApi('/checkout', { json: other, headers: { 'Idempotency-Key': key } }),
+        'key reused with another body',
+      );
+    }
+  });
+
+  it('keeps Idempotency-Keys per customer: the same key from another customer places a new order', async () => {
+    const key = `lambda-shared-${randomUUID()}`;
+    const first = await localApi('/checkout', {
+      json: { sku: 'CP-502101', quantity: 1, customerId: `a-${randomUUID()}` },
+      headers: { 'Idempotency-Key': key },
+    });
+    const other = { sku: 'CP-502101', quantity: 1, customerId: `b-${randomUUID()}` };
+    const second = await lambdaApi('/checkout', { json: other, headers: { 'Idempotency-Key': key } });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.body.order.id).not.toBe(first.body.order.id);
+    // And that customer's retry through the local gateway replays the Lambda's answer.
+    const retried = await localApi('/checkout', { json: other, headers: { 'Idempotency-Key': key } });
+    expectSameAnswer(retried, second, 'the second customer replayed');
+  });
+
+  it('answers 400 invalid_request, and places nothing, for header values that are not text', async () => {
+    const customerId = `bad-header-${randomUUID()}`;
+    const body = { sku: 'CP-502101', quantity: 1, customerId };
+    for (const key of ['\ud800', 'a\udc00', 'a\u0000b', 'a\r\nb']) {
+      const res = await lambdaApi('/checkout', { json: body, headers: { 'Idempotency-Key': key } });
+      expect(res.status, JSON.stringify(key)).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({
+        error: { code: 'invalid_request', details: [{ field: 'idempotency-key', message: expect.any(String) }] },
+      });
+    }
+    const orders = await system.inventory.db
+      .selectFrom('orders')
+      .select('id')
+      .where('customer_id', '=', customerId)
+      .execute();
+    expect(orders).toEqual([]);
   });
 
   it('publishes the events a Lambda checkout committed before it returns, and the local consumers see them', async () => {
@@ -335,10 +383,13 @@ describe('Lambda entry adapters, invoked in-process with API Gateway and SQS eve
     expect((await localApi(`/customers/${customerId}`)).body).toMatchObject({ purchasedQuantity: 3 });
   });
 
-  it('runs the scheduled job and sweeps the outbox', async () => {
-    const job = plans.find((p) => p.kind === 'job')!;
-    const ran = await createJobHandler(runtimes.get(job.id)!, job.schedule!.name)();
-    expect(ran).toHaveProperty('result');
+  it('runs every scheduled job and sweeps the outbox', async () => {
+    const jobs = plans.filter((p) => p.kind === 'job');
+    expect(jobs.map((job) => job.schedule!.name)).toEqual(topology.schedules.map((s) => s.name));
+    for (const job of jobs) {
+      const ran = await createJobHandler(runtimes.get(job.id)!, job.schedule!.name)();
+      expect(ran, job.id).toHaveProperty('result');
+    }
     for (const relay of plans.filter((p) => p.kind === 'relay')) {
       const swept = await createRelayHandler(runtimes.get(relay.id)!, relay.database!)();
       expect(swept.published).toBeGreaterThanOrEqual(0);

@@ -192,6 +192,27 @@ describe('the AWS stack, derived from the topology', () => {
     }
   });
 
+  it('runs each scheduled job from its own rule, the expiry of Idempotency-Keys included, with IDEMPOTENCY_TTL_S set', () => {
+    const jobs = planFunctions(topology).filter((p) => p.kind === 'job');
+    expect(jobs.map((p) => p.schedule!.name)).toContain('idempotency-key-expiry');
+    for (const job of jobs) {
+      const minutes = Math.max(1, Math.ceil(job.schedule!.everyS / 60));
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
+        Targets: Match.arrayWith([Match.objectLike({ Arn: arnOf(functionOf(job.id)) })]),
+      });
+      const env = s.template.toJSON().Resources[functionOf(job.id)].Properties.Environment.Variables;
+      expect(env[ENV.schedule], job.id).toBe(job.schedule!.name);
+    }
+    const expiry = jobs.find((p) => p.schedule!.name === 'idempotency-key-expiry')!;
+    expect(expiry.service).toBe('sales');
+    expect(expiry.databases).toEqual(['inventory']);
+    for (const id of [expiry.id, 'HttpSales']) {
+      const env = s.template.toJSON().Resources[functionOf(id)].Properties.Environment.Variables;
+      expect(env[ENV.idempotencyTtlS], id).toBe('86400');
+    }
+  });
+
   it('grants no IAM statement a wildcard action', () => {
     const all = statements();
     expect(all.length).toBeGreaterThan(50);

@@ -24,7 +24,8 @@ export interface TestSystem extends RunningSystem {
 export interface ApiInit {
   method?: string;
   json?: unknown;
-  body?: string;
+  /** Sent as it is: text, or bytes (e.g. ones that are not UTF-8). */
+  body?: string | Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
   admin?: boolean;
 }

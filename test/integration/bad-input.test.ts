@@ -56,6 +56,13 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
     ...overrides,
   });
 
+  const json = { 'content-type': 'application/json' };
+  /** The body as UTF-8, with the marker BYTES replaced by the UTF-8 encoding of a surrogate (not UTF-8). */
+  const rawBody = (body: unknown) => {
+    const [before, after] = JSON.stringify(body).split('BYTES') as [string, string];
+    return Buffer.concat([Buffer.from(before), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(after)]);
+  };
+
   const badCheckouts: [string, ApiInit, number, string][] = [
     ['quantity as a string', { json: checkoutBody({ quantity: '1' }) }, 400, 'invalid_request'],
     ['quantity 0', { json: checkoutBody({ quantity: 0 }) }, 400, 'invalid_request'],
@@ -68,6 +75,63 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
     ['customerId a number', { json: checkoutBody({ customerId: 42 }) }, 400, 'invalid_request'],
     // PostgreSQL text cannot hold NUL: this was a 500 until the chaos fuzzer found it.
     ['customerId with a NUL character', { json: checkoutBody({ customerId: 'a\u0000b' }) }, 400, 'invalid_request'],
+    // A lone surrogate cannot be encoded as UTF-8: it reached the jsonb cast and was a 500.
+    ['customerId a lone high surrogate', { json: checkoutBody({ customerId: '\ud800' }) }, 400, 'invalid_request'],
+    [
+      'customerId with a lone low surrogate',
+      { json: checkoutBody({ customerId: 'a\udc00b' }) },
+      400,
+      'invalid_request',
+    ],
+    [
+      'customerId a reversed surrogate pair',
+      { json: checkoutBody({ customerId: '\udc00\ud800' }) },
+      400,
+      'invalid_request',
+    ],
+    ['sku a lone surrogate', { json: checkoutBody({ sku: '\ud800' }) }, 400, 'invalid_request'],
+    [
+      'bytes that are not UTF-8',
+      { body: rawBody(checkoutBody({ customerId: 'BYTES' })), headers: json },
+      400,
+      'invalid_request',
+    ],
+    [
+      'a NUL escaped in JSON',
+      { body: `{"sku":"${sku}","quantity":1,"customerId":"a\\u0000"}`, headers: json },
+      400,
+      'invalid_request',
+    ],
+    [
+      'quantity 2^53',
+      { body: `{"sku":"${sku}","quantity":9007199254740992,"customerId":"bob"}`, headers: json },
+      400,
+      'invalid_request',
+    ],
+    [
+      'quantity past 2^53',
+      { body: `{"sku":"${sku}","quantity":9007199254740993,"customerId":"bob"}`, headers: json },
+      400,
+      'invalid_request',
+    ],
+    [
+      'quantity 1e400 (Infinity)',
+      { body: `{"sku":"${sku}","quantity":1e400,"customerId":"bob"}`, headers: json },
+      400,
+      'invalid_request',
+    ],
+    [
+      'quantity -2^53 - 1',
+      { body: `{"sku":"${sku}","quantity":-9007199254740993,"customerId":"bob"}`, headers: json },
+      400,
+      'invalid_request',
+    ],
+    [
+      'a duplicate key whose last value is invalid',
+      { body: `{"sku":"${sku}","quantity":1,"customerId":"bob","customerId":"\\ud800"}`, headers: json },
+      400,
+      'invalid_request',
+    ],
     ['sku with SQL in it', { json: checkoutBody({ sku: "x' OR '1'='1" }) }, 400, 'invalid_request'],
     ['unknown field', { json: checkoutBody({ price: 0 }) }, 400, 'invalid_request'],
     ['body is an array', { json: [checkoutBody()] }, 400, 'invalid_request'],
@@ -127,6 +191,10 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
       ['stock as a string', productBody({ stock: '5' })],
       ['name with a NUL character', productBody({ name: 'Glazed\u0000' })],
       ['factoryId with a NUL character', productBody({ factoryId: '\u0000' })],
+      // Stored as U+FFFD until now: a silent change of what was sent.
+      ['name with a lone surrogate', productBody({ name: 'Glazed \ud83c' })],
+      ['factoryId with a lone surrogate', productBody({ factoryId: '\udfff' })],
+      ['stock 2^53', productBody({ stock: 2 ** 53 })],
     ];
     it.each(badProducts)('PUT /products/{sku} with %s', async (_name, body) => {
       const before = await snapshot();
@@ -134,6 +202,28 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
       expect(res.status).toBe(400);
       expectErrorShape(res.body, 'invalid_request');
       expect(await snapshot()).toEqual(before);
+    });
+
+    it.each([
+      ['a body that is not UTF-8', rawBody(productBody({ name: 'BYTES' }))],
+      ['price 1e400 (Infinity)', JSON.stringify(productBody()).replace('"price":1.25', '"price":1e400')],
+      ['stock past 2^53', JSON.stringify(productBody()).replace('"stock":50', '"stock":9007199254740993')],
+    ])('PUT with %s is 400', async (_name, body) => {
+      const before = await snapshot();
+      const res = await system.api(`/products/${sku}`, { method: 'PUT', body, headers: json, admin: true });
+      expect(res.status).toBe(400);
+      expectErrorShape(res.body, 'invalid_request');
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('GET /customers/{id} with percent-encoded bytes that are not UTF-8 is a 4xx', async () => {
+      // The UTF-8 encoding of a lone surrogate: no text, so no customer id.
+      for (const id of ['%ED%A0%80', 'a%ED%B0%80b']) {
+        const res = await system.api(`/customers/${id}`);
+        expect(res.status, id).toBeGreaterThanOrEqual(400);
+        expect(res.status, id).toBeLessThan(500);
+        expectErrorShape(res.body, res.status === 400 ? 'invalid_request' : 'customer_not_found');
+      }
     });
 
     it('PUT with an invalid sku in the path is 400', async () => {
@@ -163,6 +253,24 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
       } as RequestInit);
       expect(res.status).toBe(413);
       expect(await snapshot()).toEqual(before);
+    });
+
+    it('a duplicate key in the JSON body counts once, with its last value (as JSON.parse reads it)', async () => {
+      const res = await system.api('/checkout', {
+        body: `{"sku":"${sku}","quantity":1,"customerId":"dup","quantity":2}`,
+        headers: json,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.order).toMatchObject({ sku, quantity: 2, customerId: 'dup' });
+    });
+
+    it('numbers just below 2^53 where a field allows them are read exactly', async () => {
+      const res = await system.api('/checkout', {
+        body: `{"sku":"${sku}","quantity":1.0,"customerId":"exact"}`,
+        headers: json,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.order.quantity).toBe(1);
     });
 
     it('unknown routes are 404 in the error shape', async () => {

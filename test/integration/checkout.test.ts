@@ -4,6 +4,9 @@ import { parseEvent } from '../../src/contract/events.ts';
 import { placeOrders } from '../../src/services/sales/checkout.ts';
 import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
 
+/** How long keys are remembered in these calls of place_orders(): the default. */
+const KEYS = { idempotencyTtlS: 86_400 };
+
 describe.each(ENGINES)('sales on %s', (engine) => {
   let system: TestSystem;
 
@@ -114,7 +117,8 @@ describe.each(ENGINES)('sales on %s', (engine) => {
     });
 
     it('answers 409 out_of_stock with what is available and the replenishment it opened', async () => {
-      const sku = await createProduct({ stock: 2, reorderPoint: 0 });
+      // The stock it finds is at the reorder point, so the refusal opens a replenishment.
+      const sku = await createProduct({ stock: 2, reorderPoint: 2 });
       const res = await buy(sku, 3);
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('out_of_stock');
@@ -127,6 +131,74 @@ describe.each(ENGINES)('sales on %s', (engine) => {
       expect(again.body.replenishment.id).toBe(res.body.replenishment.id);
       expect(await replenishments(sku)).toHaveLength(1);
     });
+
+    it('a refused checkout that finds stock above the reorder point opens nothing: 409 with replenishment null', async () => {
+      const sku = await createProduct({ stock: 100, reorderPoint: 10 });
+      const res = await buy(sku, 1000);
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ error: { code: 'out_of_stock' }, available: 100, replenishment: null });
+      expect(await replenishments(sku)).toHaveLength(0);
+      expect(await outboxEvents('replenishment.requested', [sku])).toHaveLength(0);
+      expect((await system.api(`/products/${sku}`)).body).toMatchObject({ stock: 100, replenishment: null });
+    });
+
+    it('a refused checkout above the reorder point answers with the replenishment already open, and opens no second', async () => {
+      const sku = await createProduct({ stock: 5, reorderPoint: 5 });
+      const first = await buy(sku, 1000); // 5 available: at the reorder point, opens one
+      expect(first.body.replenishment).toMatchObject({ status: 'requested', quantity: 30 });
+      await system.api(`/products/${sku}`, {
+        method: 'PUT',
+        json: productBody({ stock: 100, reorderPoint: 5 }),
+        admin: true,
+      });
+      const again = await buy(sku, 1000);
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ available: 100, replenishment: { id: first.body.replenishment.id } });
+      expect(await replenishments(sku)).toHaveLength(1);
+      expect(await outboxEvents('replenishment.requested', [sku])).toHaveLength(1);
+    });
+
+    it.each([
+      ['grouped (every key new and distinct)', false],
+      ['item by item (a key repeated in the batch)', true],
+    ])(
+      'a batch, %s: a refusal above the reorder point opens nothing, one at or below it opens one',
+      async (_path, repeatKey) => {
+        const full = await createProduct({ stock: 100, reorderPoint: 10 });
+        const low = await createProduct({ stock: 8, reorderPoint: 10 });
+        const item = (sku: string, quantity: number, key: string) => ({
+          request: { sku, quantity, customerId: 'refused' },
+          idempotencyKey: `${key}-${sku}`,
+          correlationId: key,
+        });
+        const outcomes = await placeOrders(
+          system.inventory.db,
+          [
+            item(full, 1000, 'f-1'), // short, 100 available: above the point
+            item(full, 1000, 'f-2'), // short again, from the same lookup
+            item(full, 2, 'f-3'), // 98 left
+            item(full, 999, 'f-4'), // short, 98 available: above the point
+            item(low, 9, 'l-1'), // short, 8 available: at or below the point, opens one
+            item(low, 1, repeatKey ? 'l-2' : 'l-3'),
+            ...(repeatKey ? [item(low, 1, 'l-2')] : []),
+          ],
+          KEYS,
+        );
+        const answered = outcomes.map((o) => ('answer' in o ? o.answer.body.remaining : o.error.extra?.available));
+        expect(answered).toEqual(repeatKey ? [100, 100, 98, 98, 8, 7, 7] : [100, 100, 98, 98, 8, 7]);
+        expect(outcomes.slice(0, 4).map((o) => 'error' in o && o.error.extra?.replenishment)).toEqual([
+          null,
+          null,
+          false,
+          null,
+        ]);
+        expect(await replenishments(full)).toHaveLength(0);
+        expect(await outboxEvents('replenishment.requested', [full])).toHaveLength(0);
+        const [opened] = await replenishments(low);
+        expect(await replenishments(low)).toHaveLength(1);
+        expect('error' in outcomes[4]! && outcomes[4].error.extra?.replenishment).toMatchObject({ id: opened!.id });
+      },
+    );
 
     it('opens exactly one replenishment when a sale reaches the reorder point', async () => {
       const sku = await createProduct({ stock: 10, reorderPoint: 5 });
@@ -151,12 +223,16 @@ describe.each(ENGINES)('sales on %s', (engine) => {
         request: { sku, quantity, customerId: 'batch' },
         correlationId,
       });
-      const outcomes = await placeOrders(system.inventory.db, [
-        item(3, 'sale-a'), // 1 left: at the reorder point, opens a replenishment
-        item(5, 'short-b'), // 1 available, the replenishment sale-a opened
-        item(1, 'sale-c'), // 0 left
-        item(1, 'short-d'), // 0 available, not what short-b saw
-      ]);
+      const outcomes = await placeOrders(
+        system.inventory.db,
+        [
+          item(3, 'sale-a'), // 1 left: at the reorder point, opens a replenishment
+          item(5, 'short-b'), // 1 available, the replenishment sale-a opened
+          item(1, 'sale-c'), // 0 left
+          item(1, 'short-d'), // 0 available, not what short-b saw
+        ],
+        KEYS,
+      );
       expect(outcomes.map((o) => ('answer' in o ? o.answer.body.remaining : o.error.extra?.available))).toEqual([
         1, 1, 0, 0,
       ]);
@@ -192,13 +268,17 @@ describe.each(ENGINES)('sales on %s', (engine) => {
         idempotencyKey: `${correlationId}-${sku}`,
         correlationId,
       });
-      const outcomes = await placeOrders(system.inventory.db, [
-        item(a, 2, 'a-1'), // 8 left
-        item(b, 2, 'b-1'), // 1 left; b's total (4) does not fit, so b goes item by item
-        item(a, 3, 'a-2'), // 5 left
-        item(b, 2, 'b-2'), // short: 1 available
-        item(a, 1, 'a-3'), // 4 left: at the reorder point, opens a replenishment
-      ]);
+      const outcomes = await placeOrders(
+        system.inventory.db,
+        [
+          item(a, 2, 'a-1'), // 8 left
+          item(b, 2, 'b-1'), // 1 left; b's total (4) does not fit, so b goes item by item
+          item(a, 3, 'a-2'), // 5 left
+          item(b, 2, 'b-2'), // short: 1 available, above the reorder point
+          item(a, 1, 'a-3'), // 4 left: at the reorder point, opens a replenishment
+        ],
+        KEYS,
+      );
       expect(outcomes.map((o) => ('answer' in o ? o.answer.body.remaining : o.error.extra?.available))).toEqual([
         8, 1, 5, 1, 4,
       ]);
@@ -210,15 +290,15 @@ describe.each(ENGINES)('sales on %s', (engine) => {
       // What each order's event and stored answer say is the stock right after that order.
       const placed = await outboxEvents('order.placed', [a, b]);
       expect(placed.map((event) => event.data.remaining)).toEqual([8, 1, 5, 4]);
-      const replay = await placeOrders(system.inventory.db, [item(a, 3, 'a-2')]);
+      const replay = await placeOrders(system.inventory.db, [item(a, 3, 'a-2')], KEYS);
       expect(replay[0]).toMatchObject({ answer: { replayed: true, body: { remaining: 5 } } });
       const [opened] = await replenishments(a);
       expect(await replenishments(a)).toHaveLength(1);
       expect(opened).toMatchObject({ status: 'requested', correlation_id: 'a-3' });
       const requested = await outboxEvents('replenishment.requested', [a]);
       expect(requested.map((event) => event.data.stock)).toEqual([4]);
-      // b's shortage opened one of its own.
-      expect(await replenishments(b)).toHaveLength(1);
+      // b's shortage found stock above its reorder point: it opened nothing.
+      expect(await replenishments(b)).toHaveLength(0);
     });
 
     it('a batch with a key used before, or one key twice, replays those items and places the rest once', async () => {
@@ -228,9 +308,9 @@ describe.each(ENGINES)('sales on %s', (engine) => {
         idempotencyKey: `${key}-${sku}`,
         correlationId: key,
       });
-      const [first] = await placeOrders(system.inventory.db, [item('k1')]);
+      const [first] = await placeOrders(system.inventory.db, [item('k1')], KEYS);
       expect(first).toMatchObject({ answer: { replayed: false, body: { remaining: 9 } } });
-      const outcomes = await placeOrders(system.inventory.db, [item('k1'), item('k2'), item('k2'), item('k3')]);
+      const outcomes = await placeOrders(system.inventory.db, [item('k1'), item('k2'), item('k2'), item('k3')], KEYS);
       expect(outcomes.map((o) => 'answer' in o && [o.answer.replayed, o.answer.body.remaining])).toEqual([
         [true, 9],
         [false, 8],

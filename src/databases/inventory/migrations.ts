@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import { replenishmentOrderClaims } from './migrations/2026-12-05-12-replenishment-order-claims.ts';
+import { checkoutKeysPerCustomer } from './migrations/2026-12-05-13-checkout-keys-per-customer.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 export const inventoryMigrations: Record<string, Migration> = {
@@ -569,4 +570,5 @@ export const inventoryMigrations: Record<string, Migration> = {
     },
   },
   '2026-12-05-12-replenishment-order-claims': replenishmentOrderClaims,
+  '2026-12-05-13-checkout-keys-per-customer': checkoutKeysPerCustomer,
 };

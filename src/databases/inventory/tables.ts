@@ -37,7 +37,9 @@ export interface OrdersTable {
   created_at: Timestamp;
 }
 
+/** A placed order's answer under its customer's Idempotency-Key, remembered for IDEMPOTENCY_TTL_S. */
 export interface IdempotencyKeysTable {
+  customer_id: string;
   key: string;
   request_hash: string;
   status_code: number;

@@ -31,6 +31,7 @@ export function parametersFromContext(app: App): DeploymentParameters {
     alarmEmail: text('alarmEmail'),
     vipThreshold: number('vipThreshold', defaultParameters.vipThreshold),
     replenishmentTimeoutS: number('replenishmentTimeoutS', defaultParameters.replenishmentTimeoutS),
+    idempotencyTtlS: number('idempotencyTtlS', defaultParameters.idempotencyTtlS),
     marketingWebhookUrl: text('marketingWebhookUrl'),
     production: flag('production', defaultParameters.production),
   };

@@ -48,6 +48,8 @@ export interface DeploymentParameters {
   readonly alarmEmail: string | undefined;
   readonly vipThreshold: number;
   readonly replenishmentTimeoutS: number;
+  /** How long a placed order is remembered under its customer's Idempotency-Key. */
+  readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
   /** Multi-AZ databases with deletion protection, snapshot on removal. Off: single-AZ, removable (demo cost). */
   readonly production: boolean;
@@ -64,6 +66,7 @@ export const defaultParameters: DeploymentParameters = {
   alarmEmail: undefined,
   vipThreshold: 100,
   replenishmentTimeoutS: 300,
+  idempotencyTtlS: 86_400,
   marketingWebhookUrl: undefined,
   production: false,
 };
@@ -306,6 +309,7 @@ export class DonutStatesStack extends Stack {
       [ENV.mailFrom]: p.mailFrom,
       [ENV.vipThreshold]: String(p.vipThreshold),
       [ENV.replenishmentTimeoutS]: String(p.replenishmentTimeoutS),
+      [ENV.idempotencyTtlS]: String(p.idempotencyTtlS),
       ...(p.marketingWebhookUrl ? { [ENV.marketingWebhookUrl]: p.marketingWebhookUrl } : {}),
     };
 

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { InvalidRequestError, NotFoundError } from '../../contract/errors.ts';
+import { AppError, InvalidRequestError, NotFoundError } from '../../contract/errors.ts';
 import { renderError } from './errors.ts';
 
 /** A Hono app with the contract's error rendering: every service's HTTP app starts from this. */
@@ -14,13 +14,26 @@ export function createServiceApp(logger?: Logger): Hono {
   return app;
 }
 
-/** Reads the JSON body and validates it; bad JSON or a failing schema is a 400 invalid_request. */
+// Fatal: bytes that are not UTF-8 are refused, not silently replaced by U+FFFD and stored as such.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads the JSON body and validates it; a body that is not UTF-8, bad JSON or a failing schema is a 400
+ * invalid_request. A key given twice counts once, with its last value (as JSON.parse reads it).
+ */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await c.req.arrayBuffer();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new InvalidRequestError('the body could not be read');
+  }
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = JSON.parse(utf8.decode(bytes));
   } catch {
-    throw new InvalidRequestError('the body is not valid JSON');
+    throw new InvalidRequestError('the body is not valid JSON in UTF-8');
   }
   return schema.parse(body);
 }

@@ -49,3 +49,14 @@ describe('FACTORY_TIMEOUT_MS and the factory-orders visibility timeout', () => {
     await expect(check({ FACTORY_TIMEOUT_MS: '60000' })).rejects.toThrow(/factory-orders/);
   });
 });
+
+describe('IDEMPOTENCY_TTL_S', () => {
+  it('is a day unless set', async () => {
+    expect((await loadConfig({ DATA_DIR: dataDir })).idempotencyTtlS).toBe(86_400);
+    expect((await loadConfig({ DATA_DIR: dataDir, IDEMPOTENCY_TTL_S: '600' })).idempotencyTtlS).toBe(600);
+  });
+
+  it.each(['0', '-5', '1.5', 'forever', '9999999999'])('refuses %s, naming the variable', async (value) => {
+    await expect(loadConfig({ DATA_DIR: dataDir, IDEMPOTENCY_TTL_S: value })).rejects.toThrow(/IDEMPOTENCY_TTL_S/);
+  });
+});

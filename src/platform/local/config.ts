@@ -30,6 +30,8 @@ const Env = z.object({
   /** The external marketing system told about each new VIP; unset: nobody is told. */
   MARKETING_WEBHOOK_URL: z.url().optional(),
   REPLENISHMENT_TIMEOUT_S: PositiveInt.default(300),
+  /** How long a placed order is remembered under its customer's Idempotency-Key. */
+  IDEMPOTENCY_TTL_S: PositiveInt.max(2_000_000_000).default(86_400),
   /** Overrides every scheduled job's interval from the topology (tests use 1). */
   SCHEDULE_INTERVAL_S: PositiveInt.optional(),
   /** The embedded SNS/SQS emulator; 0 picks a free port. */
@@ -73,6 +75,7 @@ export interface LocalConfig {
   readonly queueVisibilityTimeoutS: number | undefined;
   readonly queueMaxReceiveCount: number | undefined;
   readonly replenishmentTimeoutS: number;
+  readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
   readonly scheduleIntervalS: number | undefined;
   readonly sqsPort: number;
@@ -131,6 +134,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     queueVisibilityTimeoutS: e.QUEUE_VISIBILITY_TIMEOUT_S,
     queueMaxReceiveCount: e.QUEUE_MAX_RECEIVE_COUNT,
     replenishmentTimeoutS: e.REPLENISHMENT_TIMEOUT_S,
+    idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
     marketingWebhookUrl: e.MARKETING_WEBHOOK_URL,
     scheduleIntervalS: e.SCHEDULE_INTERVAL_S,
     sqsPort: e.SQS_PORT,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { createServiceApp } from '../../platform/http/service-app.ts';
+import { Text } from '../../contract/http.ts';
+import { createServiceApp, readValue } from '../../platform/http/service-app.ts';
 import { findCustomer } from './customers.repository.ts';
 import { CustomerNotFoundError } from './errors.ts';
 import type { CustomersTables } from './tables.ts';
@@ -17,7 +18,8 @@ const MAX_CUSTOMER_ID_LENGTH = 128;
 export function createCustomersApp(deps: CustomersHttpDeps) {
   const app = createServiceApp(deps.logger);
   app.get('/customers/:id', async (c) => {
-    const id = c.req.param('id');
+    // Text that is not well-formed is no id at all: 400, like every other ill-formed request field.
+    const id = readValue('id', c.req.param('id'), Text);
     // Nor can an id checkout refuses (NUL cannot be stored in PostgreSQL text, nor searched for).
     if (id.length > MAX_CUSTOMER_ID_LENGTH || id.includes('\u0000')) throw new CustomerNotFoundError();
     const customer = await findCustomer(deps.db, id);

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { AppError } from '../../contract/errors.ts';
 import type { CheckoutRequest, Order } from '../../contract/http.ts';
@@ -32,62 +33,79 @@ interface PlaceOrderRow {
   earlier_hash: string | null;
   earlier_status: number | null;
   earlier_response: unknown;
-  /** 'short': the open replenishment. */
+  /** 'short': the open replenishment, if any. */
   r_id: string | null;
   r_status: ReplenishmentStatus | null;
   r_quantity: number | null;
   r_requested_at: Date | null;
 }
 
-/** A concurrent request with the same Idempotency-Key committed first; retry to replay its answer. */
-class KeyRace extends Error {}
+/** How long a placed order's answer is remembered under its Idempotency-Key (IDEMPOTENCY_TTL_S). */
+export interface CheckoutOptions {
+  readonly idempotencyTtlS: number;
+}
+
+/** Tries of one checkout that meets a deadlock or a serialization failure, the first included. */
+const MAX_ATTEMPTS = 5;
 
 /**
- * Places one order. See {@link placeOrders}; this also retries the rare race where a concurrent
- * request with the same Idempotency-Key commits first (PostgreSQL only), so it replays that answer.
+ * Places one order. See {@link placeOrders}; this also retries, a few times after a short random pause,
+ * what PostgreSQL undoes and asks to retry: a deadlock (e.g. with a concurrent restock) or a
+ * serialization failure (e.g. a concurrent request with the same Idempotency-Key committed first, so
+ * the retry replays its answer). Nothing of an undone attempt was written.
  * Throws ProductNotFoundError, OutOfStockError or IdempotencyKeyReusedError.
  */
-export async function checkout(db: Kysely<InventoryTables>, item: CheckoutItem): Promise<CheckoutAnswer> {
-  for (let attempt = 0; ; attempt++) {
+export async function checkout(
+  db: Kysely<InventoryTables>,
+  item: CheckoutItem,
+  options: CheckoutOptions,
+): Promise<CheckoutAnswer> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      const [outcome] = await placeOrders(db, [item]);
+      const [outcome] = await placeOrders(db, [item], options);
       if ('error' in outcome!) throw outcome.error;
       return outcome!.answer;
     } catch (error) {
-      if (error instanceof KeyRace && attempt < 3) continue;
-      throw error;
+      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+      await setTimeout(retryPauseMs(attempt));
     }
   }
+}
+
+/** SQLSTATE 40001 serialization_failure and 40P01 deadlock_detected: the transaction was undone, retry it. */
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/** Full jitter on a doubling ceiling, so the transactions that collided do not collide again in step. */
+function retryPauseMs(attempt: number): number {
+  return Math.random() * 5 * 2 ** attempt;
 }
 
 /**
  * Places orders in ONE statement, so in one transaction (group commit: concurrent checkouts share its
  * cost, each still gets its own answer). Per item, place_orders() runs the conditional decrement (never
- * select-then-update), the order row, `order.placed` in the outbox and the Idempotency-Key record, and
- * opens a replenishment (with `replenishment.requested`) when stock reaches the reorder point. An item
- * with too little stock writes nothing of its own but opens a replenishment if none is open, and gets
- * out_of_stock. Rejected items store nothing under their key. Everything commits together or nothing
- * does; an unexpected database error rejects the whole call.
+ * select-then-update), the order row, `order.placed` in the outbox and the Idempotency-Key record (keyed
+ * by customer and key, forgotten after `idempotencyTtlS`), and opens a replenishment (with
+ * `replenishment.requested`) when stock reaches the reorder point. An item with too little stock writes
+ * nothing of its own; it opens a replenishment if none is open only when the stock it finds is at or
+ * below the reorder point, and gets out_of_stock. Rejected items store nothing under their key.
+ * Everything commits together or nothing does; a database error rejects the whole call.
  */
 export async function placeOrders(
   db: Kysely<InventoryTables>,
   items: readonly CheckoutItem[],
+  options: CheckoutOptions,
 ): Promise<CheckoutOutcome[]> {
   const prepared = items.map(prepare);
-  let rows: (PlaceOrderRow & { idx: number })[];
-  try {
-    ({ rows } = await sql<PlaceOrderRow & { idx: number }>`select * from place_orders(${JSON.stringify(
-      prepared.map((p) => p.args),
-    )}::jsonb, ${JSON.stringify(replenishmentsToOpen(items))}::jsonb) order by idx`.execute(db));
-  } catch (error) {
-    // A concurrent transaction (PostgreSQL) committed one of the keys first; nothing was written.
-    if ((error as { code?: unknown }).code === SERIALIZATION_FAILURE) throw new KeyRace();
-    throw error;
-  }
+  const { rows } = await sql<PlaceOrderRow & { idx: number }>`select * from place_orders(${JSON.stringify(
+    prepared.map((p) => p.args),
+  )}::jsonb, ${JSON.stringify(replenishmentsToOpen(items))}::jsonb, ${options.idempotencyTtlS}::int) order by idx`.execute(
+    db,
+  );
   return rows.map((row) => settle(prepared[row.idx]!, row));
 }
-
-const SERIALIZATION_FAILURE = '40001';
 
 /** Per sku of the batch, what place_orders() needs to open a replenishment if it has to. */
 function replenishmentsToOpen(items: readonly CheckoutItem[]): Record<string, ReturnType<typeof newReplenishment>> {
@@ -162,25 +180,29 @@ function settle(prepared: PreparedItem, placed: PlaceOrderRow): CheckoutOutcome 
     case 'missing':
       return { error: new ProductNotFoundError(request.sku) };
     case 'short':
-      if (placed.r_id === null) throw new Error(`no open replenishment for ${request.sku} after a shortage`);
       return {
         error: new OutOfStockError(
           request.sku,
           request.quantity,
           placed.stock!,
-          toReplenishment({
-            id: placed.r_id,
-            status: placed.r_status!,
-            quantity: placed.r_quantity!,
-            requested_at: placed.r_requested_at!,
-          }),
+          placed.r_id === null
+            ? null
+            : toReplenishment({
+                id: placed.r_id,
+                status: placed.r_status!,
+                quantity: placed.r_quantity!,
+                requested_at: placed.r_requested_at!,
+              }),
         ),
       };
   }
   return { answer: { status: 201, body: { order, remaining: placed.stock! }, replayed: false } };
 }
 
-/** Canonical hash of the fields that define "the same request". */
+/**
+ * Canonical hash of the fields that define "the same request": sku, quantity and customer. (The key is
+ * stored per customer too, so another customer's request never meets this hash.)
+ */
 export function hashRequest(request: CheckoutRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([request.sku, request.quantity, request.customerId]))

@@ -5,7 +5,7 @@ import type { InventoryTables } from '../../databases/inventory/tables.ts';
 import { CoalescedRead, CoalescedReads } from '../../platform/coalesced-read.ts';
 import { correlationIdFrom, createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
-import { checkout } from './checkout.ts';
+import { type CheckoutItem, checkout } from './checkout.ts';
 import { createCheckoutBatcher } from './checkout-batcher.ts';
 import { ProductNotFoundError } from './errors.ts';
 import { findProduct, listProducts, upsertProduct } from './products.repository.ts';
@@ -19,16 +19,19 @@ export interface SalesDeps {
    * database with one connection; leave unset on a PostgreSQL server, which runs them in parallel.
    */
   readonly checkoutBatchSize?: number | undefined;
+  /** IDEMPOTENCY_TTL_S: how long a placed order is remembered under its customer's Idempotency-Key. */
+  readonly idempotencyTtlS: number;
 }
 
 /** Products and checkout. Admin checks happen at the gateway, from the topology. */
 export function createSalesApp(deps: SalesDeps) {
   const { db, outboxSignal, logger } = deps;
   const app = createServiceApp(logger);
+  const options = { idempotencyTtlS: deps.idempotencyTtlS };
   const placeOrder =
     deps.checkoutBatchSize && deps.checkoutBatchSize > 1
-      ? createCheckoutBatcher(db, deps.checkoutBatchSize)
-      : (item: Parameters<typeof checkout>[1]) => checkout(db, item);
+      ? createCheckoutBatcher(db, deps.checkoutBatchSize, options)
+      : (item: CheckoutItem) => checkout(db, item, options);
   // A crowd watching stock during a sale shares queries; each answer is still as fresh as its request.
   const allProducts = new CoalescedRead(() => listProducts(db));
   const oneProduct = new CoalescedReads((sku: string) => findProduct(db, sku));

@@ -273,7 +273,7 @@ export async function parameterizationCheck(template?: string): Promise<Invarian
   try {
     captured.length = 0;
     const logger = createLogger('silent');
-    const sales = createSalesService({ db: inventory, outboxSignal: () => {}, logger }).http!;
+    const sales = createSalesService({ db: inventory, outboxSignal: () => {}, logger, idempotencyTtlS: 86_400 }).http!;
     const customerService = createCustomersService({
       db: customers,
       logger,

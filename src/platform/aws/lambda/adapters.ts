@@ -7,6 +7,7 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
+import { InvalidRequestError } from '../../../contract/errors.ts';
 import type { ServiceName } from '../../../topology.ts';
 import { createGateway } from '../../local/gateway.ts';
 import type { Service } from '../../service.ts';
@@ -38,6 +39,8 @@ export function createHttpHandler(runtime: LambdaRuntime, service: ServiceName, 
   });
   const lambda = handle(gateway);
   return async (event, context) => {
+    const refused = unreadableHeader(event);
+    if (refused) return refused;
     try {
       const result = (await lambda(
         event as unknown as Parameters<typeof lambda>[0],
@@ -48,6 +51,28 @@ export function createHttpHandler(runtime: LambdaRuntime, service: ServiceName, 
     } finally {
       await runtime.settle();
     }
+  };
+}
+
+/**
+ * An event header HTTP could not have carried (a lone surrogate, NUL, CR or LF) becomes the contract's
+ * 400 here: the adapter would otherwise fail building the request (a plain-text 500 or 400).
+ */
+function unreadableHeader(event: APIGatewayProxyEventV2): APIGatewayProxyStructuredResultV2 | undefined {
+  const values: [string, string][] = Object.entries(event.headers ?? {}).flatMap(([name, value]) =>
+    value === undefined ? [] : [[name.toLowerCase(), value]],
+  );
+  for (const cookie of event.cookies ?? []) values.push(['cookie', cookie]);
+  const bad = values.find(([, value]) => !value.isWellFormed() || /[\0\r\n]/.test(value));
+  if (!bad) return undefined;
+  const error = new InvalidRequestError(`the ${bad[0]} header is not valid text`, [
+    { field: bad[0], message: 'must be well-formed text without NUL, CR or LF' },
+  ]);
+  return {
+    statusCode: error.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(error.toJSON()),
+    isBase64Encoded: false,
   };
 }
 

@@ -23,6 +23,7 @@ export const ENV = {
   mailFrom: 'MAIL_FROM',
   vipThreshold: 'VIP_THRESHOLD',
   replenishmentTimeoutS: 'REPLENISHMENT_TIMEOUT_S',
+  idempotencyTtlS: 'IDEMPOTENCY_TTL_S',
   marketingWebhookUrl: 'MARKETING_WEBHOOK_URL',
 } as const;
 
@@ -71,6 +72,7 @@ const LambdaEnv = z.object({
   [ENV.mailFrom]: z.email(),
   [ENV.vipThreshold]: PositiveInt.default(100),
   [ENV.replenishmentTimeoutS]: PositiveInt.default(300),
+  [ENV.idempotencyTtlS]: PositiveInt.max(2_000_000_000).default(86_400),
   [ENV.marketingWebhookUrl]: z.url().optional(),
 });
 
@@ -97,6 +99,7 @@ export interface PlatformSettings {
   readonly mailFrom: string;
   readonly vipThreshold: number;
   readonly replenishmentTimeoutS: number;
+  readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
 }
 
@@ -125,6 +128,7 @@ export function readLambdaEnvironment(env: NodeJS.ProcessEnv = process.env): Lam
       mailFrom: e[ENV.mailFrom],
       vipThreshold: e[ENV.vipThreshold],
       replenishmentTimeoutS: e[ENV.replenishmentTimeoutS],
+      idempotencyTtlS: e[ENV.idempotencyTtlS],
       marketingWebhookUrl: e[ENV.marketingWebhookUrl],
     },
   };

@@ -145,6 +145,7 @@ export class LambdaRuntime {
       mailFrom: o.settings.mailFrom,
       vipThreshold: o.settings.vipThreshold,
       replenishmentTimeoutS: o.settings.replenishmentTimeoutS,
+      idempotencyTtlS: o.settings.idempotencyTtlS,
       marketingWebhookUrl: o.settings.marketingWebhookUrl,
     };
     // Getters: a service's factory reads only its own databases, so an unreachable one is never touched.
