@@ -18,12 +18,18 @@ export interface SpawnedSystem {
   kill(): Promise<void>;
 }
 
-/** Runs `npm start`'s entry point as its own process, as a user would, and waits for /health. */
-export async function spawnSystem(env: Record<string, string>): Promise<SpawnedSystem> {
+/**
+ * Runs `npm start`'s entry point as its own process, as a user would, and waits for /health. A variable
+ * given as `undefined` is unset (e.g. ADMIN_TOKEN, set to the tests' token otherwise).
+ */
+export async function spawnSystem(
+  env: Record<string, string | undefined>,
+  options: { timeoutMs?: number } = {},
+): Promise<SpawnedSystem> {
   const port = Number(env.PORT);
   const child = spawn(process.execPath, [path.join(root, 'src/platform/local/main.ts')], {
     cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', ...env },
+    env: startEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -31,14 +37,20 @@ export async function spawnSystem(env: Record<string, string>): Promise<SpawnedS
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `the spawned system on ${url}`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
-      return (await callApi(url, '/health')).status === 200;
-    },
-    60_000,
-  );
+  try {
+    await waitFor(
+      `the spawned system on ${url}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
+        return (await callApi(url, '/health')).status === 200;
+      },
+      options.timeoutMs ?? 60_000,
+    );
+  } catch (error) {
+    // Not left running after the test gives up on it.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     child,
@@ -53,4 +65,18 @@ export async function spawnSystem(env: Record<string, string>): Promise<SpawnedS
       await exited;
     },
   };
+}
+
+/** The environment `spawnSystem` starts with: the tests' defaults, then `env`, whose `undefined` values unset. */
+export function startEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  return Object.fromEntries(
+    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../topology.ts';
-import { ConfigError, checkFactoryQueueVisibility, loadConfig } from './config.ts';
+import { adminTokenForDisplay, ConfigError, checkFactoryQueueVisibility, loadConfig } from './config.ts';
 
 let dataDir: string;
 beforeAll(async () => {
@@ -58,5 +58,74 @@ describe('IDEMPOTENCY_TTL_S', () => {
 
   it.each(['0', '-5', '1.5', 'forever', '9999999999'])('refuses %s, naming the variable', async (value) => {
     await expect(loadConfig({ DATA_DIR: dataDir, IDEMPOTENCY_TTL_S: value })).rejects.toThrow(/IDEMPOTENCY_TTL_S/);
+  });
+});
+
+describe('DATA_DIR and secrets.json', () => {
+  const fresh = async () => path.join(await mkdtemp(path.join(dataDir, 'fresh-')), 'data');
+
+  it('creates DATA_DIR for its owner alone and writes secrets.json readable by its owner alone', async () => {
+    const dir = await fresh();
+    await loadConfig({ DATA_DIR: dir });
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(dir, 'secrets.json'))).mode & 0o777).toBe(0o600);
+    // Written whole under another name and renamed into place: no temporary file is left behind.
+    expect(await readdir(dir)).toEqual(['secrets.json']);
+  });
+
+  it('keeps the secrets across starts', async () => {
+    const dir = await fresh();
+    const first = await loadConfig({ DATA_DIR: dir });
+    const again = await loadConfig({ DATA_DIR: dir });
+    expect(again.adminToken).toBe(first.adminToken);
+    expect(again.callbackSecret).toBe(first.callbackSecret);
+  });
+
+  it.each(['644', '640', '604', '620', '602', '666'])(
+    'refuses to start when secrets.json has mode %s, naming the file and the fix',
+    async (mode) => {
+      const dir = await fresh();
+      await loadConfig({ DATA_DIR: dir });
+      const file = path.join(dir, 'secrets.json');
+      await chmod(file, Number.parseInt(mode, 8));
+      const loading = loadConfig({ DATA_DIR: dir });
+      await expect(loading).rejects.toBeInstanceOf(ConfigError);
+      await expect(loading).rejects.toThrow(file);
+      await expect(loading).rejects.toThrow(`chmod 600 ${file}`);
+    },
+  );
+
+  it('refuses a secrets.json that is not whole, naming the file', async () => {
+    const dir = await fresh();
+    await loadConfig({ DATA_DIR: dir });
+    const file = path.join(dir, 'secrets.json');
+    await writeFile(file, '{"adminToken": "abc', { mode: 0o600 });
+    const loading = loadConfig({ DATA_DIR: dir });
+    await expect(loading).rejects.toBeInstanceOf(ConfigError);
+    await expect(loading).rejects.toThrow(file);
+  });
+});
+
+describe('the admin token in the start banner', () => {
+  it('is shown whole only when it was just generated', async () => {
+    const dir = path.join(await mkdtemp(path.join(dataDir, 'banner-')), 'data');
+    const generated = await loadConfig({ DATA_DIR: dir });
+    expect(generated.adminTokenSource).toBe('generated');
+    expect(adminTokenForDisplay(generated)).toContain(generated.adminToken);
+
+    const stored = await loadConfig({ DATA_DIR: dir });
+    expect(stored.adminTokenSource).toBe('stored');
+    expect(adminTokenForDisplay(stored)).not.toContain(stored.adminToken.slice(3));
+    expect(adminTokenForDisplay(stored)).toContain(`${stored.adminToken.slice(0, 3)}…`);
+  });
+
+  it('is masked when the operator set ADMIN_TOKEN', async () => {
+    const config = await loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 'operator-chosen-token' });
+    expect(config.adminTokenSource).toBe('environment');
+    expect(config.adminToken).toBe('operator-chosen-token');
+    const shown = adminTokenForDisplay(config);
+    expect(shown).toContain('ope…');
+    expect(shown).not.toContain('operator-chosen-token');
+    expect(shown).not.toContain('rator');
   });
 });

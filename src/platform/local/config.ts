@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { factoryCallWindowMs } from '../../contract/factory.ts';
@@ -67,7 +67,11 @@ export interface LocalConfig {
   readonly customersDatabaseUrl: string | undefined;
   readonly notificationsDatabaseUrl: string | undefined;
   readonly adminToken: string;
-  readonly adminTokenGenerated: boolean;
+  /**
+   * Where the admin token came from: `generated` by this start (and stored in secrets.json), `stored`
+   * there by an earlier one, or the `environment` (ADMIN_TOKEN).
+   */
+  readonly adminTokenSource: 'generated' | 'stored' | 'environment';
   readonly callbackSecret: string;
   readonly adManagerEmail: string;
   readonly mailFrom: string;
@@ -100,6 +104,9 @@ export function loadDotEnv(file = '.env'): void {
 /**
  * Builds the configuration from the environment. Secrets not given are generated once and kept in
  * DATA_DIR/secrets.json, so a restart keeps the admin token and still verifies callbacks it signed.
+ * A DATA_DIR it creates is its owner's alone (0700); secrets.json is written whole (a crash leaves the
+ * old file or none, never half of one) with mode 0600, and a ConfigError refuses a secrets.json that
+ * other users may read or write.
  */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<LocalConfig> {
   const parsed = Env.safeParse(env);
@@ -109,7 +116,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
+  // Databases, queued messages (customer ids), mail and secrets: nobody else's to read.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const secrets = await loadOrCreateSecrets(dataDir);
   return {
     port: e.PORT,
@@ -126,7 +134,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     customersDatabaseUrl: e.CUSTOMERS_DATABASE_URL,
     notificationsDatabaseUrl: e.NOTIFICATIONS_DATABASE_URL,
     adminToken: e.ADMIN_TOKEN ?? secrets.adminToken,
-    adminTokenGenerated: e.ADMIN_TOKEN === undefined,
+    adminTokenSource: e.ADMIN_TOKEN !== undefined ? 'environment' : secrets.generated ? 'generated' : 'stored',
     callbackSecret: e.CALLBACK_SECRET ?? secrets.callbackSecret,
     adManagerEmail: e.AD_MANAGER_EMAIL,
     mailFrom: e.MAIL_FROM,
@@ -144,20 +152,82 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
 }
 
-interface StoredSecrets {
-  adminToken: string;
-  callbackSecret: string;
+/**
+ * The admin token as the start banner shows it: whole only when this start generated it (the operator
+ * has no other way to learn it), otherwise its first characters, enough to tell which one is in use.
+ */
+export function adminTokenForDisplay(config: Pick<LocalConfig, 'adminToken' | 'adminTokenSource' | 'dataDir'>): string {
+  const masked = `${config.adminToken.slice(0, 3)}…`;
+  const file = path.join(config.dataDir, 'secrets.json');
+  switch (config.adminTokenSource) {
+    case 'generated':
+      return `${config.adminToken}   (generated now, kept in ${file})`;
+    case 'stored':
+      return `${masked}   (kept in ${file})`;
+    case 'environment':
+      return `${masked}   (from ADMIN_TOKEN)`;
+  }
 }
 
-async function loadOrCreateSecrets(dataDir: string): Promise<StoredSecrets> {
+const StoredSecrets = z.object({ adminToken: z.string().min(8), callbackSecret: z.string().min(16) });
+type StoredSecrets = z.infer<typeof StoredSecrets>;
+
+async function loadOrCreateSecrets(dataDir: string): Promise<StoredSecrets & { generated: boolean }> {
   const file = path.join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as StoredSecrets;
+  if (existsSync(file)) {
+    const { mode } = await stat(file);
+    if ((mode & 0o066) !== 0) {
+      throw new ConfigError(
+        `${file} can be read or written by other users (mode ${(mode & 0o777).toString(8)}); it holds the admin ` +
+          `token and the callback secret.\nFix: chmod 600 ${file}` +
+          ' (and, if someone else may have read it, set a new ADMIN_TOKEN)',
+      );
+    }
+    const parsed = StoredSecrets.safeParse(parseJson(await readFile(file, 'utf8')));
+    if (!parsed.success) {
+      throw new ConfigError(
+        `${file} does not hold the secrets (adminToken, callbackSecret) as JSON.\n` +
+          'Fix: restore it, or delete it to generate new ones (callbacks signed with the old secret will then be refused)',
+      );
+    }
+    return { ...parsed.data, generated: false };
+  }
   const secrets: StoredSecrets = {
     adminToken: randomBytes(24).toString('base64url'),
     callbackSecret: randomBytes(32).toString('base64url'),
   };
-  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
+  await writeWhole(file, JSON.stringify(secrets, null, 2), 0o600);
+  return { ...secrets, generated: true };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a new file under a temporary name, flushed, then renames it into place: readers see all or nothing. */
+async function writeWhole(file: string, content: string, mode: number): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  // `wx`: never reuse a file someone else created (a planted one could be readable by them).
+  const handle = await open(temporary, 'wx', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /**

@@ -7,11 +7,8 @@ import { glibcVersion, leaveWorkersTheirOwnLimits, restartWithStartSettings } fr
 // in a new process, so that comes first and the system is loaded after it.
 restartWithStartSettings();
 leaveWorkersTheirOwnLimits();
-const [{ createLogger }, { ConfigError, loadConfig, loadDotEnv }, { startSystem }] = await Promise.all([
-  import('../logger.ts'),
-  import('./config.ts'),
-  import('./system.ts'),
-]);
+const [{ createLogger }, { adminTokenForDisplay, ConfigError, loadConfig, loadDotEnv }, { startSystem }] =
+  await Promise.all([import('../logger.ts'), import('./config.ts'), import('./system.ts')]);
 
 loadDotEnv();
 let config: LocalConfig;
@@ -56,7 +53,8 @@ const lines = [
   `  SNS/SQS emulator  ${system.sqsEndpoint}`,
   `  mail (SES sink)   ${system.mail.endpoint}/_mail   (stored in DATA_DIR/mail)`,
   `  data directory    ${config.dataDir}`,
-  `  admin token       ${config.adminToken}${config.adminTokenGenerated ? '   (generated, kept in DATA_DIR/secrets.json)' : ''}`,
+  // Whole only when just generated: start output often ends up in logs others can read.
+  `  admin token       ${adminTokenForDisplay(config)}`,
   '',
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
