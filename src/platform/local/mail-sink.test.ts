@@ -87,4 +87,28 @@ describe('mail sink', () => {
   it('answers a ping', async () => {
     await expect(sink.ping()).resolves.toBeUndefined();
   });
+
+  it('while down, answers sends and pings 503 and stores nothing; back up, it takes mail again', async () => {
+    const before = (await sink.list()).length;
+    const send = () =>
+      ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: 'shelves@donut-states.example',
+          Destination: { ToAddresses: ['ads@donut-states.example'] },
+          Content: { Simple: { Subject: { Data: 'During the outage' }, Body: { Text: { Data: 't' } } } },
+        }),
+        { abortSignal: AbortSignal.timeout(10_000) },
+      );
+    sink.setDown(true);
+    try {
+      await expect(send()).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+      await expect(sink.ping()).rejects.toThrow(/503/);
+      expect(await sink.list()).toHaveLength(before);
+    } finally {
+      sink.setDown(false);
+    }
+    await expect(send()).resolves.toMatchObject({ MessageId: expect.any(String) });
+    await expect(sink.ping()).resolves.toBeUndefined();
+    expect(await sink.list()).toHaveLength(before + 1);
+  });
 });

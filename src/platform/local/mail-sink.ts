@@ -29,6 +29,11 @@ export interface MailSink {
   list(): Promise<StoredMail[]>;
   /** Resolves when the sink answers HTTP. */
   ping(): Promise<void>;
+  /**
+   * Simulates an SES outage: while down, every request (sends and the health probe alike) gets 503
+   * ServiceUnavailable and nothing is stored. For tests and demonstrations of mail retries.
+   */
+  setDown(down: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -65,6 +70,13 @@ const SendEmailRequest = z.object({
 export async function startMailSink(options: MailSinkOptions): Promise<MailSink> {
   await mkdir(options.dir, { recursive: true });
   const app = new Hono();
+  let down = false;
+
+  app.use('*', async (c, next) => {
+    if (!down) return next();
+    c.header('x-amzn-ErrorType', 'ServiceUnavailableException');
+    return c.json({ message: 'the mail service is unavailable' }, 503);
+  });
 
   app.post('/v2/email/outbound-emails', async (c) => {
     let json: unknown;
@@ -120,6 +132,9 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
       const response = await fetch(`${endpoint}/_health`, { signal: AbortSignal.timeout(1500) });
       await response.body?.cancel();
       if (!response.ok) throw new Error(`mail sink answered ${response.status}`);
+    },
+    setDown: (value) => {
+      down = value;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -30,4 +30,14 @@ export const notificationsMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '2026-12-05-01-notifications-dropped': {
+    async up(db: Kysely<any>) {
+      // A pause mail redelivered after its replenishment's resume is settled as `dropped`, never sent.
+      await db.schema.alterTable('notifications').dropConstraint('notifications_status_check').execute();
+      await db.schema
+        .alterTable('notifications')
+        .addCheckConstraint('notifications_status_check', sql`status in ('sending', 'sent', 'dropped')`)
+        .execute();
+    },
+  },
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AdsMail } from './ads-mail.ts';
 import type { NotificationKind, NotificationsTables } from './tables.ts';
 
@@ -10,7 +10,11 @@ export type Claim =
   /** SES already accepted this mail: nothing to do. */
   | { readonly outcome: 'sent' }
   /** Another delivery is sending it right now. */
-  | { readonly outcome: 'busy'; readonly claimedUntil: Date };
+  | { readonly outcome: 'busy'; readonly claimedUntil: Date }
+  /** A resume mail whose pause mail another delivery is sending right now: it must go out second. */
+  | { readonly outcome: 'after_pause'; readonly claimedUntil: Date }
+  /** A pause mail no longer owed: the replenishment's resume mail is sent or being sent. Recorded as `dropped`. */
+  | { readonly outcome: 'dropped' };
 
 export interface ClaimInput {
   readonly mail: AdsMail;
@@ -25,11 +29,43 @@ export interface ClaimInput {
  * Takes ownership of sending one (replenishment, kind) mail. The first delivery inserts a `sending`
  * row (the unique constraint makes the insert a no-op for every later one); a later delivery takes
  * over a `sending` row only when its claim lapsed (the owner crashed or gave up), by a conditional
- * update that exactly one contender wins. Each step is a single statement, so no transaction is
- * held open across the network call to SES.
+ * update that exactly one contender wins.
+ *
+ * The pause mail never goes out after its resume mail: a pause finding a resume row (its replenishment
+ * closed) is settled as `dropped` instead of claimed, and a resume finding its pause under a live claim
+ * waits (`after_pause`) until that send ends. Both checks and the claim run in one short transaction
+ * under a lock on the replenishment id, so a pause and a resume of one replenishment claim one after
+ * the other, never interleaved; no transaction is held open across the network call to SES.
  */
 export async function claimNotification(db: Kysely<NotificationsTables>, input: ClaimInput): Promise<Claim> {
   const now = input.now ?? new Date();
+  const { mail } = input;
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${mail.replenishmentId}, 0))`.execute(trx);
+    if (mail.kind === 'pause_ads') {
+      const resume = await trx
+        .selectFrom('notifications')
+        .select('id')
+        .where('replenishment_id', '=', mail.replenishmentId)
+        .where('kind', '=', 'resume_ads')
+        .executeTakeFirst();
+      if (resume) return dropPause(trx, input);
+    } else {
+      const pause = await trx
+        .selectFrom('notifications')
+        .select('claimed_until')
+        .where('replenishment_id', '=', mail.replenishmentId)
+        .where('kind', '=', 'pause_ads')
+        .where('status', '=', 'sending')
+        .where('claimed_until', '>', now)
+        .executeTakeFirst();
+      if (pause) return { outcome: 'after_pause', claimedUntil: new Date(pause.claimed_until!) };
+    }
+    return claimRow(trx, input, now);
+  });
+}
+
+async function claimRow(db: Kysely<NotificationsTables>, input: ClaimInput, now: Date): Promise<Claim> {
   const claimedUntil = new Date(now.getTime() + input.leaseMs);
   const { mail } = input;
   const inserted = await db
@@ -74,7 +110,36 @@ export async function claimNotification(db: Kysely<NotificationsTables>, input: 
     .where('kind', '=', mail.kind)
     .executeTakeFirstOrThrow();
   if (current.status === 'sent') return { outcome: 'sent' };
+  if (current.status === 'dropped') return { outcome: 'dropped' };
   return { outcome: 'busy', claimedUntil: new Date(current.claimed_until ?? now) };
+}
+
+/** Settles the pause row as `dropped` (inserting it when this is its first delivery); a sent one stays sent. */
+async function dropPause(db: Kysely<NotificationsTables>, input: ClaimInput): Promise<Claim> {
+  const { mail } = input;
+  const settled = await db
+    .insertInto('notifications')
+    .values({
+      id: randomUUID(),
+      replenishment_id: mail.replenishmentId,
+      kind: mail.kind,
+      status: 'dropped',
+      to_address: input.to,
+      subject: mail.subject,
+      sku: mail.sku,
+      correlation_id: input.correlationId,
+      attempts: 0,
+      claimed_until: null,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['replenishment_id', 'kind'])
+        .doUpdateSet({ status: 'dropped', claimed_until: null })
+        .where('notifications.status', '<>', 'sent'),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  return settled ? { outcome: 'dropped' } : { outcome: 'sent' };
 }
 
 /** Records that SES accepted the mail; from now on every redelivery is a no-op. */

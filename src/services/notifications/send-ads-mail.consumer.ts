@@ -34,7 +34,14 @@ export interface AdsMailDeps {
  * lost on every such crash, which is worse for ads that stay paused forever.
  *
  * The lease outlasts the send timeout, so a live owner always finishes (or releases) before anyone
- * may take over. Each step is one statement: no transaction stays open across the call to SES.
+ * may take over. The claim is one short transaction: none stays open across the call to SES.
+ *
+ * A pause mail never follows its resume mail (ads paused after the goods arrived would stay paused):
+ * a pause delivered once the notifications database holds the replenishment's resume mail — e.g. it
+ * waited out an SES outage in the dead-letter queue and was redriven after the restock — is dropped
+ * with a log line and recorded as `dropped`, and its record succeeds, so it leaves the queue. A resume
+ * arriving while its pause is being sent fails the record and comes back once that send ended. The
+ * service decides from its own records alone; it never reads the inventory database.
  */
 export function sendAdsMailWhenReplenishmentChanges(deps: AdsMailDeps) {
   const sendTimeoutMs = deps.sendTimeoutMs ?? 5000;
@@ -47,9 +54,21 @@ export function sendAdsMailWhenReplenishmentChanges(deps: AdsMailDeps) {
       log.info('ads mail already sent; skipping redelivery');
       return;
     }
+    if (claim.outcome === 'dropped') {
+      log.warn(
+        { sku: mail.sku },
+        'pause ads mail dropped: the replenishment closed and its resume ads mail came first',
+      );
+      return;
+    }
     if (claim.outcome === 'busy') {
       throw new NotificationInFlightError(
         `${mail.kind} for replenishment ${mail.replenishmentId} is being sent by another delivery (claimed until ${claim.claimedUntil.toISOString()})`,
+      );
+    }
+    if (claim.outcome === 'after_pause') {
+      throw new NotificationInFlightError(
+        `resume_ads for replenishment ${mail.replenishmentId} waits for its pause_ads mail, being sent right now (claimed until ${claim.claimedUntil.toISOString()})`,
       );
     }
     if (claim.attempt > 1) log.warn({ attempt: claim.attempt }, 'an earlier send did not finish; sending again');

@@ -8,8 +8,11 @@ export interface NotificationsTables {
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type NotificationKind = 'pause_ads' | 'resume_ads';
-/** `sending` while a delivery owns the mail (until `claimed_until`), `sent` once SES accepted it. */
-export type NotificationStatus = 'sending' | 'sent';
+/**
+ * `sending` while a delivery owns the mail (until `claimed_until`), `sent` once SES accepted it,
+ * `dropped` for a pause mail that was no longer owed (its replenishment's resume mail came first).
+ */
+export type NotificationStatus = 'sending' | 'sent' | 'dropped';
 
 export interface NotificationsTable {
   id: string;
