@@ -6,12 +6,6 @@ import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import {
-  COMPILE_CACHE_DIR,
-  glibcVersion,
-  MALLOC_SETTINGS,
-  NODE_FLAGS,
-} from '../../src/platform/local/start-settings.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
@@ -65,18 +59,19 @@ describe('the system started as `npm start` runs it', () => {
     const seeded = (await system.api(`/products/${SKU}`)).body;
     expect(seeded).toMatchObject({ sku: SKU, replenishment: null });
 
-    // The process replaced itself (same pid) with its start settings: V8's flags, Node's compile cache,
-    // and on glibc the allocator's variables.
+    // Node runs with the launcher's settings (scripts/start.sh), in the process the launcher started:
+    // V8's semi-space flag, Node's compile cache, glibc's allocator variables (each unless already set).
     const cmdline = (await readFile(`/proc/${system.child.pid}/cmdline`, 'utf8')).split('\0');
-    expect(cmdline).toEqual(expect.arrayContaining([...NODE_FLAGS]));
+    expect(cmdline).toContain('--max-semi-space-size=8');
     const environ = (await readFile(`/proc/${system.child.pid}/environ`, 'utf8')).split('\0');
-    if (process.env.NODE_COMPILE_CACHE === undefined && process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
-      expect(environ).toContain(`NODE_COMPILE_CACHE=${COMPILE_CACHE_DIR}`);
-    }
-    if (glibcVersion() && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {
-      expect(environ).toEqual(
-        expect.arrayContaining(Object.entries(MALLOC_SETTINGS).map(([name, value]) => `${name}=${value}`)),
-      );
+    const launcherSettings = {
+      NODE_COMPILE_CACHE: path.join(tmpdir(), 'node-compile-cache'),
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    };
+    for (const [name, value] of Object.entries(launcherSettings)) {
+      expect(environ).toContain(`${name}=${process.env[name] ?? value}`);
     }
     // Freed memory goes back to the operating system (memory-trim.ts), without Node's warning about node:ffi.
     expect(system.output()).toContain('freed memory handed back to the operating system (malloc_trim)');

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port.ts';
+import { startScript, startScriptEnv } from '../../scripts/start-command.ts';
 import { ADMIN_TOKEN, type ApiInit, type ApiResponse, callApi, waitFor } from './system.ts';
 
 export { freePort };
@@ -18,12 +19,15 @@ export interface SpawnedSystem {
   kill(): Promise<void>;
 }
 
-/** Runs `npm start`'s entry point as its own process, as a user would, and waits for /health. */
+/**
+ * Runs the system as `npm start` does, through its launcher, as its own process, as a user would, and
+ * waits for /health. The launcher's Node replaces it, so the child's process id is Node's.
+ */
 export async function spawnSystem(env: Record<string, string>): Promise<SpawnedSystem> {
   const port = Number(env.PORT);
-  const child = spawn(process.execPath, [path.join(root, 'src/platform/local/main.ts')], {
+  const child = spawn('sh', [startScript], {
     cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', ...env },
+    env: startScriptEnv({ ...process.env, HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
