@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
@@ -27,6 +28,21 @@ async function cachedSources(dir: string): Promise<string> {
   return contents.join('\n');
 }
 
+/**
+ * A preload for Node's options that, when the main thread exits, writes the builtin modules Node loaded to
+ * `file`: to see what a start loaded without changing it.
+ */
+async function loadedModulesAtExit(file: string): Promise<string> {
+  const preload = path.join(path.dirname(file), 'loaded-modules.mjs');
+  await writeFile(
+    preload,
+    `import { writeFileSync } from 'node:fs';
+    import { isMainThread } from 'node:worker_threads';
+    if (isMainThread) process.on('exit', () => writeFileSync(${JSON.stringify(file)}, JSON.stringify(process.moduleLoadList)));`,
+  );
+  return `--import=${pathToFileURL(preload).href}`;
+}
+
 const SKU = 'CP-502101';
 
 async function sellOut(system: SpawnedSystem): Promise<number> {
@@ -47,12 +63,14 @@ async function sellOut(system: SpawnedSystem): Promise<number> {
 describe('the system started as `npm start` runs it', () => {
   it('buy to stock-out -> one factory order -> the simulator calls back -> stock restored, replenishment closed', async () => {
     const [port, factoryPort] = [await freePort(), await freePort()];
+    const loadedModules = path.join(await tempDir(), 'loaded-modules.json');
     const system = await spawnSystem({
       PORT: String(port),
       FACTORY_PORT: String(factoryPort),
       DATA_DIR: await tempDir(),
       FACTORY_STAGE_MS: '100',
       LOG_LEVEL: 'info',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${await loadedModulesAtExit(loadedModules)}`.trim(),
     });
     cleanups.push(() => system.stop());
 
@@ -73,8 +91,8 @@ describe('the system started as `npm start` runs it', () => {
     for (const [name, value] of Object.entries(launcherSettings)) {
       expect(environ).toContain(`${name}=${process.env[name] ?? value}`);
     }
-    // Freed memory goes back to the operating system (memory-trim.ts), without Node's warning about node:ffi.
-    expect(system.output()).toContain('freed memory handed back to the operating system (malloc_trim)');
+    // Nothing experimental by default: the memory trim (node:ffi) is off unless MEMORY_TRIM_INTERVAL_MS is set.
+    expect(system.output()).not.toContain('malloc_trim');
     expect(system.output()).not.toContain('ExperimentalWarning');
 
     await sellOut(system);
@@ -97,6 +115,9 @@ describe('the system started as `npm start` runs it', () => {
 
     // SIGTERM shuts down cleanly.
     expect(await system.stop()).toBe(0);
+    const builtins = JSON.parse(await readFile(loadedModules, 'utf8')) as string[];
+    expect(builtins.length).toBeGreaterThan(0);
+    expect(builtins.filter((name) => /\bffi\b/.test(name))).toEqual([]);
   });
 
   it('SIGKILL with a replenishment open: after restart the callback still completes it, no confirmed order lost', async () => {
