@@ -53,7 +53,12 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('the system did not become healthy within 60 s');
+    if (Date.now() > deadline) {
+      // Left running, it would keep writing to the data directory the caller is about to delete.
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`the system did not become healthy within 60 s: ${stderr}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
