@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port.ts';
+import { startScript, startScriptEnv } from '../../scripts/start-command.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
@@ -21,12 +22,15 @@ export interface SystemProcess {
   stop(): Promise<void>;
 }
 
-/** Runs the system as `npm start` does, in its own process, and waits until /health answers 200. */
+/**
+ * Runs the system as `npm start` does (its launcher, with its process settings), in its own process, and
+ * waits until /health answers 200. The launcher's Node replaces it, so the child's process id is Node's.
+ */
 export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'src/platform/local/main.ts')], {
+  const child = spawn('sh', [startScript], {
     cwd: root,
-    env: {
+    env: startScriptEnv({
       ...process.env,
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -34,7 +38,7 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
       ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       LOG_LEVEL: 'warn',
       ...env,
-    },
+    }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -49,7 +53,12 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('the system did not become healthy within 60 s');
+    if (Date.now() > deadline) {
+      // Left running, it would keep writing to the data directory the caller is about to delete.
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`the system did not become healthy within 60 s: ${stderr}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
@@ -68,7 +77,7 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
 
 /**
  * Starts the system once and stops it. The first start after an install or a change fills Node's compile
- * cache (src/platform/local/start-settings.ts), and every later one loads from it, lighter; this makes the
+ * cache (scripts/start.sh), and every later one loads from it, lighter; this makes the
  * measured starts such later ones.
  */
 export async function startAndStopOnce(): Promise<void> {

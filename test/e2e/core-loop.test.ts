@@ -1,17 +1,12 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
 import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import {
-  COMPILE_CACHE_DIR,
-  glibcVersion,
-  MALLOC_SETTINGS,
-  NODE_FLAGS,
-} from '../../src/platform/local/start-settings.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../helpers/spawned.ts';
 import { callApi, waitFor } from '../helpers/system.ts';
 
@@ -31,6 +26,21 @@ async function cachedSources(dir: string): Promise<string> {
   const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
   const contents = await Promise.all(files.map((file) => readFile(path.join(file.parentPath, file.name), 'latin1')));
   return contents.join('\n');
+}
+
+/**
+ * A preload for Node's options that, when the main thread exits, writes the builtin modules Node loaded to
+ * `file`: to see what a start loaded without changing it.
+ */
+async function loadedModulesAtExit(file: string): Promise<string> {
+  const preload = path.join(path.dirname(file), 'loaded-modules.mjs');
+  await writeFile(
+    preload,
+    `import { writeFileSync } from 'node:fs';
+    import { isMainThread } from 'node:worker_threads';
+    if (isMainThread) process.on('exit', () => writeFileSync(${JSON.stringify(file)}, JSON.stringify(process.moduleLoadList)));`,
+  );
+  return `--import=${pathToFileURL(preload).href}`;
 }
 
 const SKU = 'CP-502101';
@@ -53,33 +63,36 @@ async function sellOut(system: SpawnedSystem): Promise<number> {
 describe('the system started as `npm start` runs it', () => {
   it('buy to stock-out -> one factory order -> the simulator calls back -> stock restored, replenishment closed', async () => {
     const [port, factoryPort] = [await freePort(), await freePort()];
+    const loadedModules = path.join(await tempDir(), 'loaded-modules.json');
     const system = await spawnSystem({
       PORT: String(port),
       FACTORY_PORT: String(factoryPort),
       DATA_DIR: await tempDir(),
       FACTORY_STAGE_MS: '100',
       LOG_LEVEL: 'info',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${await loadedModulesAtExit(loadedModules)}`.trim(),
     });
     cleanups.push(() => system.stop());
 
     const seeded = (await system.api(`/products/${SKU}`)).body;
     expect(seeded).toMatchObject({ sku: SKU, replenishment: null });
 
-    // The process replaced itself (same pid) with its start settings: V8's flags, Node's compile cache,
-    // and on glibc the allocator's variables.
+    // Node runs with the launcher's settings (scripts/start.sh), in the process the launcher started:
+    // V8's semi-space flag, Node's compile cache, glibc's allocator variables (each unless already set).
     const cmdline = (await readFile(`/proc/${system.child.pid}/cmdline`, 'utf8')).split('\0');
-    expect(cmdline).toEqual(expect.arrayContaining([...NODE_FLAGS]));
+    expect(cmdline).toContain('--max-semi-space-size=8');
     const environ = (await readFile(`/proc/${system.child.pid}/environ`, 'utf8')).split('\0');
-    if (process.env.NODE_COMPILE_CACHE === undefined && process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
-      expect(environ).toContain(`NODE_COMPILE_CACHE=${COMPILE_CACHE_DIR}`);
+    const launcherSettings = {
+      NODE_COMPILE_CACHE: path.join(tmpdir(), 'node-compile-cache'),
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    };
+    for (const [name, value] of Object.entries(launcherSettings)) {
+      expect(environ).toContain(`${name}=${process.env[name] ?? value}`);
     }
-    if (glibcVersion() && !Object.keys(MALLOC_SETTINGS).some((name) => name in process.env)) {
-      expect(environ).toEqual(
-        expect.arrayContaining(Object.entries(MALLOC_SETTINGS).map(([name, value]) => `${name}=${value}`)),
-      );
-    }
-    // Freed memory goes back to the operating system (memory-trim.ts), without Node's warning about node:ffi.
-    expect(system.output()).toContain('freed memory handed back to the operating system (malloc_trim)');
+    // Nothing experimental by default: the memory trim (node:ffi) is off unless MEMORY_TRIM_INTERVAL_MS is set.
+    expect(system.output()).not.toContain('malloc_trim');
     expect(system.output()).not.toContain('ExperimentalWarning');
 
     await sellOut(system);
@@ -102,6 +115,9 @@ describe('the system started as `npm start` runs it', () => {
 
     // SIGTERM shuts down cleanly.
     expect(await system.stop()).toBe(0);
+    const builtins = JSON.parse(await readFile(loadedModules, 'utf8')) as string[];
+    expect(builtins.length).toBeGreaterThan(0);
+    expect(builtins.filter((name) => /\bffi\b/.test(name))).toEqual([]);
   });
 
   it('SIGKILL with a replenishment open: after restart the callback still completes it, no confirmed order lost', async () => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port.ts';
+import { startScript, startScriptEnv } from '../../scripts/start-command.ts';
 import { ADMIN_TOKEN, type ApiInit, type ApiResponse, callApi, waitFor } from './system.ts';
 
 export { freePort };
@@ -19,7 +20,8 @@ export interface SpawnedSystem {
 }
 
 /**
- * Runs `npm start`'s entry point as its own process, as a user would, and waits for /health. A variable
+ * Runs the system as `npm start` does, through its launcher, as its own process, as a user would, and
+ * waits for /health. The launcher's Node replaces it, so the child's process id is Node's. A variable
  * given as `undefined` is unset (e.g. ADMIN_TOKEN, set to the tests' token otherwise).
  */
 export async function spawnSystem(
@@ -27,9 +29,9 @@ export async function spawnSystem(
   options: { timeoutMs?: number } = {},
 ): Promise<SpawnedSystem> {
   const port = Number(env.PORT);
-  const child = spawn(process.execPath, [path.join(root, 'src/platform/local/main.ts')], {
+  const child = spawn('sh', [startScript], {
     cwd: root,
-    env: startEnv(env),
+    env: startScriptEnv(startEnv(env)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

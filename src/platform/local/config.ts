@@ -46,8 +46,11 @@ const Env = z.object({
   /** Built-in factory simulator: milliseconds per production stage (the real factory takes ~10 s). */
   FACTORY_STAGE_MS: z.coerce.number().int().min(0).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** 0 turns the trim off; at most an hour (a timer longer than Node allows would fire every 1 ms). */
-  MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  /**
+   * Off (0) unless set: the trim reaches glibc through Node's experimental `node:ffi`. At most an hour (a
+   * timer longer than Node allows would fire every 1 ms).
+   */
+  MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   HOST: z.string().default('0.0.0.0'),
 });
 
@@ -85,7 +88,7 @@ export interface LocalConfig {
   readonly sqsPort: number;
   readonly mailPort: number;
   readonly logLevel: string;
-  /** How often freed memory is handed back to the operating system (memory-trim.ts); 0: never. */
+  /** How often freed memory is handed back to the operating system (process-tuning/memory-trim.ts); 0: never. */
   readonly memoryTrimIntervalMs: number;
 }
 

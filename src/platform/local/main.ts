@@ -1,15 +1,11 @@
 import { flushCompileCache } from 'node:module';
-import type { LocalConfig } from './config.ts';
-import { startMemoryTrim } from './memory-trim.ts';
-import { glibcVersion, leaveWorkersTheirOwnLimits, restartWithStartSettings } from './start-settings.ts';
+import { createLogger } from '../logger.ts';
+import { adminTokenForDisplay, ConfigError, type LocalConfig, loadConfig, loadDotEnv } from './config.ts';
+import { tuneProcess } from './process-tuning/index.ts';
+import { startSystem } from './system.ts';
 
-// `npm start`: the whole system in one process, state under DATA_DIR. Memory settings take effect only
-// in a new process, so that comes first and the system is loaded after it.
-restartWithStartSettings();
-leaveWorkersTheirOwnLimits();
-const [{ createLogger }, { adminTokenForDisplay, ConfigError, loadConfig, loadDotEnv }, { startSystem }] =
-  await Promise.all([import('../logger.ts'), import('./config.ts'), import('./system.ts')]);
-
+// `npm start` (scripts/start.sh, which sets what a process takes only at its start): the whole system in
+// one process, state under DATA_DIR.
 loadDotEnv();
 let config: LocalConfig;
 try {
@@ -22,15 +18,7 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel);
-const memoryTrim = startMemoryTrim({ intervalMs: config.memoryTrimIntervalMs, glibcVersion: glibcVersion() });
-if ('trim' in memoryTrim) {
-  logger.info(
-    { intervalMs: config.memoryTrimIntervalMs },
-    'freed memory handed back to the operating system (malloc_trim)',
-  );
-} else {
-  logger.info({ reason: memoryTrim.unavailable }, 'freed memory not handed back (no malloc_trim)');
-}
+tuneProcess({ memoryTrimIntervalMs: config.memoryTrimIntervalMs, logger });
 const system = await startSystem(config, logger).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -40,7 +28,7 @@ const system = await startSystem(config, logger).catch((error: unknown) => {
   process.exit(1);
 });
 
-// Node writes its compile cache (start-settings.ts) at exit; written now, a start that is killed later
+// Node writes its compile cache (scripts/start.sh) at exit; written now, a start that is killed later
 // leaves it for the next one too.
 flushCompileCache();
 

@@ -1,15 +1,14 @@
 /**
- * Hands memory that glibc's allocator holds free back to the operating system, once a second, with
- * `malloc_trim(0)`. V8's compilers take their working memory in 32 KB blocks, tens of thousands of them
- * while a busy process optimises its JavaScript and PostgreSQL's WebAssembly; freed between blocks that
- * live on, they leave the arenas ~40 MB free but resident, which the allocator gives back only when
- * asked. Measured in the flash sale (13 alternating pairs): RSS ~404 → ~365 MB, throughput within
- * noise, 0.3–9 ms of the main thread per call. Mapping such blocks on their own instead
- * (`MALLOC_MMAP_THRESHOLD_=32768`) gave the same memory back but cost ~9 % of the checkouts: an mmap, a
- * munmap and eight page faults per block.
+ * Hands memory that glibc's allocator holds free back to the operating system, every
+ * `MEMORY_TRIM_INTERVAL_MS`, with `malloc_trim(0)`; off unless that is set. V8's compilers take their
+ * working memory in 32 KB blocks, tens of thousands of them while a busy process optimises its
+ * JavaScript and PostgreSQL's WebAssembly; freed between blocks that live on, they leave the arenas free
+ * but resident, which the allocator gives back only when asked. Mapping such blocks on their own instead
+ * (`MALLOC_MMAP_THRESHOLD_=32768`) gave the same memory back but cost checkouts: an mmap, a munmap and
+ * page faults per block.
  *
- * Reached through Node's `node:ffi` (Node 26, experimental). Where there is no glibc or no `node:ffi`,
- * or the call cannot be bound, nothing is trimmed and nothing else changes.
+ * Reached through Node's `node:ffi` (Node 26, experimental), hence opt-in. Where there is no glibc or no
+ * `node:ffi`, or the call cannot be bound, nothing is trimmed and nothing else changes.
  */
 
 /** The part of `node:ffi` used here. */
