@@ -85,6 +85,7 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
     DATA_DIR: dataDir,
     FACTORY_STAGE_MS: String(options.factoryStageMs),
     QUEUE_VISIBILITY_TIMEOUT_S: '5',
+    FACTORY_TIMEOUT_MS: '3000',
   });
   try {
     const skus = Array.from({ length: options.skus }, (_, i) => `FLASH-${i}`);
