@@ -29,6 +29,11 @@ export interface CrashSize {
   readonly checkouts: number;
   /** SIGKILLs during the sale, each followed by a restart on the same PORT and DATA_DIR. */
   readonly kills: number;
+  /**
+   * How many of those (the first ones) wait, once due, for the factory's next order and strike the moment
+   * it accepts it: the system dies before it can record the answer.
+   */
+  readonly killsAtFactoryOrder: number;
   /** Requests in flight at once. */
   readonly concurrency: number;
   readonly skus: number;
@@ -36,8 +41,8 @@ export interface CrashSize {
 }
 
 export const crashSizes = {
-  test: { checkouts: 300, kills: 1, concurrency: 16, skus: 2 },
-  report: { checkouts: 10_000, kills: 3, concurrency: 32, skus: 3 },
+  test: { checkouts: 300, kills: 1, killsAtFactoryOrder: 1, concurrency: 16, skus: 2 },
+  report: { checkouts: 10_000, kills: 3, killsAtFactoryOrder: 1, concurrency: 32, skus: 3 },
 } satisfies Record<string, CrashSize>;
 
 interface Attempt {
@@ -79,7 +84,16 @@ export async function crashScenario(size: CrashSize, context: ChaosContext = {})
     const log = context.log ?? (() => {});
     const random = seededRandom(size.seed ?? 7);
     const data = await tempDir('donut-chaos-crash-');
-    const simulator = new FactorySimulator({ stageMs: 20 });
+    // Set while a kill waits for the factory's next order; called the moment the factory accepts one.
+    let onFactoryOrder: (() => void) | undefined;
+    // A legacy factory may ignore Idempotency-Key: only the system's own claim may keep an order single.
+    const simulator = new FactorySimulator({
+      stageMs: 20,
+      faults: { ignoreIdempotencyKey: true },
+      log: (message) => {
+        if (message === 'factory order received') onFactoryOrder?.();
+      },
+    });
     const factoryUrl = await simulator.listen(0);
     let current: SpawnedSystem | undefined;
     try {
@@ -180,15 +194,45 @@ export async function crashScenario(size: CrashSize, context: ChaosContext = {})
       const killedAt: string[] = [];
       let faults = '';
       let outboxLag = '';
+      let killsAtOrder = 0;
       const killer = async () => {
         const span = size.checkouts / (size.kills + 1);
         for (let k = 1; k <= size.kills; k++) {
           const threshold = Math.floor(span * k + (random() - 0.5) * span * 0.5);
+          const atOrder = k <= size.killsAtFactoryOrder;
           while (answered < threshold && !saleOver) await sleep(5);
-          if (saleOver) return;
+          // A kill waiting for a factory order may strike just after the sale: the order follows its event.
+          if (saleOver && !atOrder) return;
           let open!: () => void;
-          gate = new Promise((resolve) => (open = resolve));
-          log(`crash: SIGKILL ${k}/${size.kills} after ${answered} answered requests`);
+          const close = () => {
+            gate = new Promise((resolve) => (open = resolve));
+          };
+          if (atOrder) {
+            // Armed: the factory's acceptance of the next order kills the system before its answer arrives.
+            const victim = current!;
+            const struck = await new Promise<boolean>((resolve) => {
+              onFactoryOrder = () => {
+                onFactoryOrder = undefined;
+                close();
+                victim.child.kill('SIGKILL');
+                resolve(true);
+              };
+              // Bounded: with no order to strike (none opened), the kill is reported missing.
+              const giveUp = setTimeout(() => {
+                onFactoryOrder = undefined;
+                resolve(false);
+              }, 60_000);
+              void victim.child.once('exit', () => clearTimeout(giveUp));
+            });
+            if (!struck) return;
+            killsAtOrder++;
+            log(
+              `crash: SIGKILL ${k}/${size.kills} the moment the factory accepted an order, after ${answered} answered`,
+            );
+          } else {
+            close();
+            log(`crash: SIGKILL ${k}/${size.kills} after ${answered} answered requests`);
+          }
           killedAt.push(new Date().toISOString());
           await current!.kill();
           await keepLog(current!, restartMs.length);
@@ -239,10 +283,16 @@ export async function crashScenario(size: CrashSize, context: ChaosContext = {})
         .join(', ');
       const cutOff = requests.filter((r) => r.attempts.some((a) => a.status === 'died')).length;
       faults =
-        `${kills} × SIGKILL of the whole process + restart on the same DATA_DIR (restarts took ${restarts}); ` +
+        `${kills} × SIGKILL of the whole process + restart on the same DATA_DIR (restarts took ${restarts}), ` +
+        `${killsAtOrder} of them the moment the factory accepted an order (it ignores Idempotency-Key); ` +
         `${cutOff} requests cut off, ${retried.length} retried with their Idempotency-Key`;
       describe(load, faults);
       checks.equal('the planned SIGKILLs happened', kills, size.kills);
+      checks.equal(
+        'the planned SIGKILLs at a factory order happened',
+        killsAtOrder,
+        Math.min(size.killsAtFactoryOrder, size.kills),
+      );
       checks.equal('every request answered 201 or 409 (no 5xx, no other status)', count('other'), 0, 'other answers');
       checks.equal(
         'every keyed request got an answer after retrying with its Idempotency-Key',
@@ -465,6 +515,12 @@ export async function crashScenario(size: CrashSize, context: ChaosContext = {})
           log(`crash: never ordered: ${JSON.stringify(neverOrdered)}; kills at ${JSON.stringify(killedAt)}`);
         }
         const orderedTwice = [...perReplenishment.values()].filter((n) => n > 1).length;
+        checks.equal(
+          'one production job per replenishment, a kill between the factory accepting and the system recording it included',
+          orderedTwice,
+          0,
+          `${simulator.jobs.size} factory orders for ${perReplenishment.size} replenishments; replenishments ordered more than once`,
+        );
         checks.check(
           'no replenishment duplicated: each raised stock once and closed once',
           completedEvents.length === completed.length &&
@@ -472,7 +528,7 @@ export async function crashScenario(size: CrashSize, context: ChaosContext = {})
             completed.every((r) => r.produced_quantity === r.quantity) &&
             replenishments.every((r) => r.status === 'completed' || r.status === 'timed_out'),
           `${replenishments.length} replenishments: ${completed.length} completed, ${replenishments.filter((r) => r.status === 'timed_out').length} timed out and re-ordered; ` +
-            `${completedEvents.length} replenishment.completed events; ${simulator.jobs.size} factory orders (${orderedTwice} replenishments ordered twice after a crash between the factory's answer and the commit)`,
+            `${completedEvents.length} replenishment.completed events; ${simulator.jobs.size} factory orders`,
         );
         const sentOnce = (id: string, kind: string) =>
           mailRows.filter((m) => m.replenishment_id === id && m.kind === kind && m.status === 'sent').length === 1;

@@ -28,10 +28,17 @@ export const outageSizes = {
 const MAX_RECEIVES = 3;
 const PRODUCT = { stock: 12, reorderPoint: 4, reorderQuantity: 20 };
 
+const FACTORY_TIMEOUT_MS = 500;
+/** Past the timeout: the system stops waiting before the factory takes the order. */
+const SLOW_ANSWER_MS = FACTORY_TIMEOUT_MS * 3;
+
 /**
  * The factory is down for the first half of the run. Factory orders fail, are retried, and park in
  * the DLQ with their replenishments still open; sales go on meanwhile. Once the factory is back, an
- * operator redrives the DLQ through the ops API, and every replenishment completes exactly once.
+ * operator redrives the DLQ through the ops API. The second half brings the faults where nobody can
+ * know whether the factory took an order: it answers only after the timeout, then it takes orders and
+ * drops the connection without answering; all the while it ignores Idempotency-Key, as a legacy one
+ * may. Every replenishment completes exactly once, each one production job at the factory.
  */
 export async function outageScenario(size: OutageSize, context: ChaosContext = {}): Promise<ScenarioResult> {
   return runOnSystem(
@@ -40,7 +47,7 @@ export async function outageScenario(size: OutageSize, context: ChaosContext = {
     {
       QUEUE_VISIBILITY_TIMEOUT_S: '1',
       QUEUE_MAX_RECEIVE_COUNT: String(MAX_RECEIVES),
-      FACTORY_TIMEOUT_MS: '500',
+      FACTORY_TIMEOUT_MS: String(FACTORY_TIMEOUT_MS),
       FACTORY_STAGE_MS: '30',
     },
     (system, checks, describe) => run(system, size, checks, describe, context),
@@ -58,7 +65,10 @@ async function run(
   const random = seededRandom(size.seed ?? 11);
   const simulator = system.simulator!;
   const tag = Date.now().toString(36);
-  const skus = Array.from({ length: size.products }, (_, i) => `OUT-${tag}-${i}`);
+  const sold = Array.from({ length: size.products }, (_, i) => `OUT-${tag}-${i}`);
+  // One product per fault where nobody can know whether the factory took the order.
+  const unsure = { slow: `OUT-${tag}-slow`, drop: `OUT-${tag}-drop` };
+  const skus = [...sold, unsure.slow, unsure.drop];
   for (const sku of skus) {
     await system.api(`/products/${sku}`, { method: 'PUT', json: productBody(PRODUCT), admin: true });
   }
@@ -67,7 +77,7 @@ async function run(
   const buyHalf = async (n: number) => {
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      const sku = skus[Math.floor(random() * skus.length)]!;
+      const sku = sold[Math.floor(random() * sold.length)]!;
       const quantity = 1 + Math.floor(random() * 3);
       const res = await system.api('/checkout', { json: { sku, quantity, customerId: `outage-${i % 10}` } });
       statuses.push(res.status);
@@ -122,7 +132,7 @@ async function run(
   );
 
   // The factory is back: an operator redrives through the ops API; sales go on.
-  simulator.faults = { ...simulator.faults, down: false };
+  simulator.faults = { ...simulator.faults, down: false, ignoreIdempotencyKey: true };
   const listed = await system.api('/ops/dlq/factory-orders', { admin: true });
   const redrive = await system.api('/ops/dlq/factory-orders/redrive', { method: 'POST', admin: true });
   checks.check(
@@ -135,6 +145,21 @@ async function run(
     `GET listed ${listed.body.messages?.length}, each received ≥ ${MAX_RECEIVES} times; redrive moved ${redrive.body.moved}`,
   );
   const soldAfter = await buyHalf(size.checkoutsPerHalf);
+  // Then the factory answers only after the timeout, then it accepts and drops the connection: one
+  // replenishment each, opened by a sale to the reorder point.
+  const unsureOrders = async (sku: string, faults: Partial<typeof simulator.faults>) => {
+    simulator.faults = { ...simulator.faults, ...faults };
+    const quantity = PRODUCT.stock - PRODUCT.reorderPoint;
+    const res = await system.api('/checkout', { json: { sku, quantity, customerId: 'outage-unsure' } });
+    statuses.push(res.status);
+    if (res.status === 201) placed.set(sku, placed.get(sku)! + quantity);
+    await waitFor(`the factory to take the order for ${sku}`, async () =>
+      [...simulator.jobs.values()].some((j) => j.body.MessageAttributeProductId === sku),
+    );
+  };
+  await unsureOrders(unsure.slow, { extraLatencyMs: SLOW_ANSWER_MS });
+  await unsureOrders(unsure.drop, { extraLatencyMs: 0, dropAfterAccept: true });
+  simulator.faults = { ...simulator.faults, extraLatencyMs: 0, dropAfterAccept: false };
 
   const all = await waitFor(
     'every replenishment to complete',
@@ -153,18 +178,23 @@ async function run(
     `${size.checkoutsPerHalf * 2} checkouts over ${size.products} products, half during the outage ` +
       `(${soldWhileDown + soldAfter} placed)`,
     `factory answers 503 for ${(downMs / 1000).toFixed(0)} s (first half): ${failures} failed factory calls, ` +
-      `${parked} orders dead-lettered, then redriven through POST /ops/dlq/factory-orders/redrive`,
+      `${parked} orders dead-lettered, then redriven through POST /ops/dlq/factory-orders/redrive; then, ignoring ` +
+      `Idempotency-Key, answers an order after ${SLOW_ANSWER_MS} ms > ${FACTORY_TIMEOUT_MS} ms timeout and ` +
+      `accepts another but drops the connection`,
   );
   const jobsPerReplenishment = new Map<string, number>();
   for (const job of simulator.jobs.values()) {
     const id = new URL(job.body.CallbackUrl).pathname.split('/').at(-1)!;
     jobsPerReplenishment.set(id, (jobsPerReplenishment.get(id) ?? 0) + 1);
   }
+  const unanswered = all.filter((r) => r.factory_order_id === null).length;
   checks.check(
-    'every replenishment completes after recovery, each ordered from the factory once',
-    all.every((r) => r.status === 'completed') && all.every((r) => jobsPerReplenishment.get(r.id) === 1),
+    'every replenishment completes after recovery, each one production job at the factory (answered or not)',
+    all.every((r) => r.status === 'completed') &&
+      all.every((r) => jobsPerReplenishment.get(r.id) === 1) &&
+      unanswered >= 2,
     `${all.filter((r) => r.status === 'completed').length}/${all.length} completed; ` +
-      `${simulator.jobs.size} factory orders for ${all.length} replenishments`,
+      `${simulator.jobs.size} factory orders for ${all.length} replenishments, ${unanswered} of them never answered`,
   );
   const products = await system.inventory.db
     .selectFrom('products')
