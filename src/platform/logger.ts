@@ -1,6 +1,7 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Structured JSON logs on stdout. */
-export function createLogger(level = 'info', name = 'donut-states'): Logger {
-  return pino({ name, level, base: { service: name } });
+/** Structured JSON logs, one line each, on stdout (or `destination`). */
+export function createLogger(level = 'info', name = 'donut-states', destination?: DestinationStream): Logger {
+  const options = { name, level, base: { service: name } };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import { type ColumnType, type Generated, type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventData, EventEnvelope, EventType } from '../contract/events.ts';
@@ -185,31 +185,40 @@ export class OutboxRelay {
       })),
       this.#bundled,
     );
-    // Ten messages per PublishBatch, call by call, stopping at the first failure; then one update marks them all.
+    // Calls within SNS's limits, one after another, stopping at the first failure; then one update marks
+    // what the topic accepted. A call the topic still finds too long is split in two and tried again.
+    const pending = publishBatches(
+      messages.map((message) => ({
+        message,
+        entry: {
+          Id: messageId(message),
+          Message: message.body,
+          MessageAttributes: { type: { DataType: 'String', StringValue: message.type } },
+        },
+      })),
+    );
     const results: PromiseSettledResult<{ published: typeof rows; failed: { Message?: string | undefined }[] }>[] = [];
-    for (let i = 0; i < messages.length; i += 10) {
-      const chunk = messages.slice(i, i + 10);
+    while (pending.length > 0) {
+      const call = pending.shift()!;
       try {
         const result = await sns.send(
-          new PublishBatchCommand({
-            TopicArn: topicArn,
-            PublishBatchRequestEntries: chunk.map((message) => ({
-              Id: messageId(message),
-              Message: message.body,
-              MessageAttributes: { type: { DataType: 'String', StringValue: message.type } },
-            })),
-          }),
+          new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: call.map((c) => c.entry) }),
         );
         const failed = new Set((result.Failed ?? []).map((f) => f.Id));
         results.push({
           status: 'fulfilled',
           value: {
-            published: chunk.filter((m) => !failed.has(messageId(m))).flatMap((m) => m.events.map((e) => e.row)),
+            published: call.filter((c) => !failed.has(c.entry.Id)).flatMap((c) => c.message.events.map((e) => e.row)),
             failed: result.Failed ?? [],
           },
         });
         if (failed.size > 0) break;
       } catch (reason) {
+        if (isBatchTooLong(reason) && call.length > 1) {
+          const half = Math.ceil(call.length / 2);
+          pending.unshift(call.slice(0, half), call.slice(half));
+          continue;
+        }
         results.push({ status: 'rejected', reason });
         break;
       }
@@ -240,4 +249,47 @@ export class OutboxRelay {
 /** A message's id in a PublishBatch: the outbox sequence number of its first event. */
 function messageId(message: { events: readonly { row: { seq: number } }[] }): string {
   return String(message.events[0]!.row.seq);
+}
+
+/** SNS's limits on one PublishBatch call: entries, and bytes of all messages with their attributes together. */
+export const PUBLISH_BATCH_MAX_ENTRIES = 10;
+export const PUBLISH_BATCH_MAX_BYTES = 256 * 1024;
+
+/** An entry's size as SNS counts it: the message, and each attribute's name, type and value, in UTF-8 bytes. */
+export function publishEntryBytes(entry: PublishBatchRequestEntry): number {
+  let bytes = Buffer.byteLength(entry.Message ?? '');
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+    if (value.StringValue !== undefined) bytes += Buffer.byteLength(value.StringValue);
+    if (value.BinaryValue !== undefined) bytes += value.BinaryValue.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Splits entries, in order, into PublishBatch calls of at most ten entries and 256 KiB together. An
+ * entry over the limit on its own gets a call of its own, where the topic answers for it alone.
+ */
+export function publishBatches<T extends { readonly entry: PublishBatchRequestEntry }>(items: readonly T[]): T[][] {
+  const calls: T[][] = [];
+  let call: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = publishEntryBytes(item.entry);
+    if (call.length > 0 && (call.length >= PUBLISH_BATCH_MAX_ENTRIES || bytes + size > PUBLISH_BATCH_MAX_BYTES)) {
+      calls.push(call);
+      call = [];
+      bytes = 0;
+    }
+    call.push(item);
+    bytes += size;
+  }
+  if (call.length > 0) calls.push(call);
+  return calls;
+}
+
+/** SNS's answer to a PublishBatch call whose entries are too long together (the SDK's name, or the wire code). */
+function isBatchTooLong(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'BatchRequestTooLongException' || name === 'BatchRequestTooLong';
 }

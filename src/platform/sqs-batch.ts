@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Logger } from 'pino';
 import { unpackEvents } from './event-bundle.ts';
 import type { RecordHandler } from './service.ts';
 
@@ -11,13 +12,15 @@ export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQ
  * A record carrying a bundle of events is handed to the record handler once per event (concurrently)
  * and fails as a whole if any of them fails: redelivery repeats the ones that succeeded, which every
  * consumer's idempotency absorbs.
- * A processor per call: one shared by concurrent invocations would mix their records.
+ * Each failed record is logged (`warn`) with its message id, receive count and error, on `logger`,
+ * which names the queue. A processor per call: one shared by concurrent invocations would mix their records.
  */
-export function createSqsBatchHandler(recordHandler: RecordHandler): SqsBatchHandler {
+export function createSqsBatchHandler(recordHandler: RecordHandler, logger: Logger): SqsBatchHandler {
+  const handle = logFailures(eachEvent(recordHandler), logger);
   return async (event, context) => {
     const processor = new BatchProcessor(EventType.SQS);
     // A batch where every record failed is reported record by record too, rather than thrown.
-    return processPartialResponse(event, eachEvent(recordHandler), processor, {
+    return processPartialResponse(event, handle, processor, {
       throwOnFullBatchFailure: false,
       ...(context ? { context } : {}),
     });
@@ -36,6 +39,21 @@ function eachEvent(recordHandler: RecordHandler): RecordHandler {
         failures.map((f) => f.reason),
         `${failures.length} of the ${bodies.length} events in this message failed`,
       );
+    }
+  };
+}
+
+/** The batch processor keeps a record's error to itself: logged here, with what finds the message again. */
+function logFailures(recordHandler: RecordHandler, logger: Logger): RecordHandler {
+  return async (record: SQSRecord) => {
+    try {
+      return await recordHandler(record);
+    } catch (error) {
+      logger.warn(
+        { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, err: error },
+        'record failed; it will be delivered again, or dead-lettered',
+      );
+      throw error;
     }
   };
 }

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients, startQueueEmulator } from '../../src/platform/local/queue-emulator.ts';
 import { QueuePoller } from '../../src/platform/local/queue-poller.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createSqsBatchHandler } from '../../src/platform/sqs-batch.ts';
+import { duplicateKeys, logCapture } from '../helpers/log-lines.ts';
 import { queueDepth, waitFor } from '../helpers/system.ts';
 
 // The local stand-in for Lambda's SQS event source, against the real queue emulator.
@@ -55,7 +57,6 @@ describe('QueuePoller', () => {
   ) {
     return new QueuePoller({
       sqs: clients.sqs,
-      queueName: 'test',
       queueUrl: q.url,
       queueArn: q.arn,
       handler,
@@ -157,6 +158,37 @@ describe('QueuePoller', () => {
     } finally {
       await p.stop();
     }
+  });
+
+  it('logs a failed record with its message id and error, each line naming the queue once', async () => {
+    const q = await queue('poller-logs');
+    const { MessageId } = await send(q.url, 'unknown-sku');
+    const { stream, lines } = logCapture();
+    // Wired as the embedded system wires a queue's consumer: one logger, naming the queue.
+    const log = createLogger('info', 'donut-states', stream).child({ queue: 'poller-logs' });
+    const p = new QueuePoller({
+      sqs: clients.sqs,
+      queueUrl: q.url,
+      queueArn: q.arn,
+      handler: createSqsBatchHandler(async (record) => {
+        throw new Error(`no product named ${record.body}`);
+      }, log),
+      batchSize: 10,
+      concurrency: 1,
+      logger: log,
+      waitTimeSeconds: 1,
+    });
+    p.start();
+    try {
+      await waitFor('the poller to log the failed batch', async () => lines.some((l) => l.includes('records failed')));
+    } finally {
+      await p.stop();
+    }
+    for (const line of lines) expect(duplicateKeys(line), line).toEqual([]);
+    const records = lines.map((line) => JSON.parse(line) as Record<string, any>);
+    for (const record of records) expect(record.queue).toBe('poller-logs');
+    const failed = records.find((r) => r.messageId !== undefined);
+    expect(failed).toMatchObject({ messageId: MessageId, err: { message: 'no product named unknown-sku' } });
   });
 
   it('stop() waits for the batches in hand', async () => {

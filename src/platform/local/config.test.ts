@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,19 @@ describe('DATA_DIR and secrets.json', () => {
     expect((await stat(path.join(dir, 'secrets.json'))).mode & 0o777).toBe(0o600);
     // Written whole under another name and renamed into place: no temporary file is left behind.
     expect(await readdir(dir)).toEqual(['secrets.json']);
+  });
+
+  it('never writes the secrets through a secrets.json link to another file', async () => {
+    const dir = await fresh();
+    await mkdir(dir, { recursive: true });
+    const elsewhere = path.join(path.dirname(dir), 'planted.json');
+    await symlink(elsewhere, path.join(dir, 'secrets.json'));
+    const config = await loadConfig({ DATA_DIR: dir });
+    await expect(stat(elsewhere)).rejects.toThrow();
+    expect((await lstat(path.join(dir, 'secrets.json'))).isFile()).toBe(true);
+    expect(JSON.parse(await readFile(path.join(dir, 'secrets.json'), 'utf8'))).toMatchObject({
+      adminToken: config.adminToken,
+    });
   });
 
   it('keeps the secrets across starts', async () => {

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { BatchRequestTooLongException, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DatabaseThread } from '../db/pglite-thread.ts';
+import { PUBLISH_BATCH_MAX_BYTES, publishEntryBytes } from '../outbox.ts';
 import { workerResourceLimits } from '../worker-limits.ts';
 import { nextMessage } from '../worker-message.ts';
 
@@ -58,12 +59,33 @@ export interface AwsClients {
   readonly sns: SNSClient;
 }
 
-/** AWS SDK v3 clients for an endpoint: the emulator locally. Credentials are not checked there. */
+/**
+ * AWS SDK v3 clients for an endpoint: the emulator locally. Credentials are not checked there. The SNS
+ * client refuses a PublishBatch call over SNS's 256 KiB as AWS does (BatchRequestTooLongException),
+ * which the emulator does not check: what would fail on AWS fails locally too.
+ */
 export function createAwsClients(endpoint: string, region = 'us-east-1'): AwsClients {
   const common = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const sns = new SNSClient(common);
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'PublishBatchCommand') {
+        const entries = (args.input as PublishBatchCommandInput).PublishBatchRequestEntries ?? [];
+        const bytes = entries.reduce((sum, entry) => sum + publishEntryBytes(entry), 0);
+        if (bytes > PUBLISH_BATCH_MAX_BYTES) {
+          throw new BatchRequestTooLongException({
+            message: `The length of all the batch messages put together (${bytes} bytes) is more than the limit.`,
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'publishBatchSizeLimit' },
+  );
   return {
     // Queue URLs name the host sqs.<region>.localhost; keep talking to the configured endpoint instead.
     sqs: new SQSClient({ ...common, useQueueUrlAsEndpoint: false }),
-    sns: new SNSClient(common),
+    sns,
   };
 }

@@ -5,13 +5,13 @@ import type { SqsBatchHandler } from '../sqs-batch.ts';
 
 export interface QueuePollerOptions {
   readonly sqs: SQSClient;
-  readonly queueName: string;
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly handler: SqsBatchHandler;
   readonly batchSize: number;
   /** Batches handled at once, like Lambda's maximum concurrency. */
   readonly concurrency: number;
+  /** A logger that names the queue (a child bound to it): the poller's lines add no queue field of their own. */
   readonly logger: Logger;
   readonly waitTimeSeconds?: number;
   /** Told how each batch went (metrics). */
@@ -47,7 +47,7 @@ export class QueuePoller {
   }
 
   async #run(): Promise<void> {
-    const { concurrency, logger, queueName } = this.#options;
+    const { concurrency, logger } = this.#options;
     const inHand = new Set<Promise<void>>();
     while (!this.#abort.signal.aborted) {
       if (inHand.size >= concurrency) {
@@ -59,15 +59,13 @@ export class QueuePoller {
         messages = await this.#receive();
       } catch (error) {
         if (this.#abort.signal.aborted) break;
-        logger.warn({ err: error, queue: queueName }, 'queue poll failed; retrying');
+        logger.warn({ err: error }, 'queue poll failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
       if (messages.length === 0) continue;
       const batch = this.#handle(messages)
-        .catch((error: unknown) =>
-          logger.warn({ err: error, queue: queueName }, 'batch failed; it will be received again'),
-        )
+        .catch((error: unknown) => logger.warn({ err: error }, 'batch failed; it will be received again'))
         .finally(() => inHand.delete(batch));
       inHand.add(batch);
     }
@@ -90,11 +88,11 @@ export class QueuePoller {
   }
 
   async #handle(messages: Message[]): Promise<void> {
-    const { sqs, queueUrl, handler, logger, queueName } = this.#options;
+    const { sqs, queueUrl, handler, logger } = this.#options;
     const event: SQSEvent = { Records: messages.map((m) => this.#toRecord(m)) };
     const response = await handler(event);
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    if (failed.size > 0) logger.warn({ queue: queueName, failed: failed.size, of: messages.length }, 'records failed');
+    if (failed.size > 0) logger.warn({ failed: failed.size, of: messages.length }, 'records failed');
     const done = messages.filter((m) => !failed.has(m.MessageId!));
     this.#options.onBatch?.(done.length, failed.size);
     if (done.length === 0) return;

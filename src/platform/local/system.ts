@@ -247,15 +247,16 @@ function startPollers(
       );
     }
     const queue = messaging.queues.get(declaration.name)!;
+    // The queue is named once, here: the poller's lines and the failed records' add no field of their own.
+    const queueLogger = logger.child({ queue: declaration.name });
     const poller = new QueuePoller({
       sqs: clients.sqs,
-      queueName: declaration.name,
       queueUrl: queue.url,
       queueArn: queue.arn,
-      handler: createSqsBatchHandler(recordHandler),
+      handler: createSqsBatchHandler(recordHandler, queueLogger),
       batchSize: declaration.batchSize,
       concurrency: declaration.concurrency,
-      logger: logger.child({ queue: declaration.name }),
+      logger: queueLogger,
       onBatch: (succeeded, failed) => metrics.consumerBatch(declaration.name, succeeded, failed),
     });
     poller.start();

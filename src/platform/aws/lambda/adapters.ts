@@ -87,7 +87,7 @@ export function createConsumerHandler(runtime: LambdaRuntime, queueName: string,
   if (!recordHandler) {
     throw new Error(`queue ${queueName}: ${queue.consumer.service} has no consumer ${queue.consumer.handler}`);
   }
-  const batch = createSqsBatchHandler(recordHandler);
+  const batch = createSqsBatchHandler(recordHandler, runtime.logger.child({ queue: queueName }));
   return async (event, context) => {
     try {
       const result = await batch(event, context);
