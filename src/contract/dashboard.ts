@@ -3,7 +3,8 @@ import { ProductResponse, QueueDepthResponse } from './responses.ts';
 
 /**
  * What the live dashboard shows, pushed once a second over Server-Sent Events. Public by design: no
- * mail addresses, customer ids only as anonymized handles, order ids shortened.
+ * mail addresses, customer ids only as anonymized handles (keyed hashes), order ids shortened. Served
+ * from a snapshot at most about a second old, shared by every reader.
  */
 
 const Timestamp = z.string().meta({ format: 'date-time' });
@@ -50,7 +51,9 @@ export const DashboardSnapshot = z.object({
       id: z.string().meta({ description: 'the first 8 characters of the order id' }),
       sku: z.string(),
       quantity: z.number().int(),
-      customer: z.string().meta({ description: 'anonymized customer handle' }),
+      customer: z
+        .string()
+        .meta({ description: 'anonymized customer handle: a keyed hash, nothing of the customer id itself' }),
       createdAt: Timestamp,
     }),
   ),

@@ -136,6 +136,8 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     responses: { 200: { description: 'pause/resume-ads mails sent', schema: NotificationListResponse } },
   },
   'GET /health': {
+    description:
+      'One check round serves every request for about a second, so calling it often checks nothing more often.',
     responses: {
       200: { description: 'every component answers', schema: HealthResponse },
       503: { description: 'the failing components are named', schema: HealthResponse },
@@ -170,10 +172,19 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     },
   },
   'GET /dashboard/events': {
-    description: 'A `snapshot` event about once a second; its data is a DashboardSnapshot as JSON.',
-    responses: { 200: text('Server-Sent Events', 'text/event-stream') },
+    description:
+      'A `snapshot` event about once a second; its data is a DashboardSnapshot as JSON. At most DASHBOARD_MAX_STREAMS streams are open at once. A reader that has not taken the last snapshot misses the next ones until it has; one that takes nothing for 30 s is disconnected.',
+    responses: {
+      200: text('Server-Sent Events', 'text/event-stream'),
+      429: {
+        description: 'too_many_streams: as many streams as allowed are open; retry later or poll the snapshot',
+        schema: ErrorResponse,
+        headers: { 'Retry-After': 'seconds to wait before opening a stream again' },
+      },
+    },
   },
   'GET /dashboard/snapshot': {
+    description: 'Shared by every reader: at most about a second old.',
     responses: { 200: { description: 'what the dashboard shows', schema: DashboardSnapshot } },
   },
   'GET /openapi.json': { responses: { 200: text('this document', 'application/json') } },

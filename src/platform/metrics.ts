@@ -20,6 +20,10 @@ export class SystemMetrics {
   readonly #consumerRecords: Counter<'queue' | 'outcome'>;
   readonly #replenishmentSeconds: Histogram;
   readonly #eventsPublished: Counter<'type'>;
+  readonly #dashboardStreams: Gauge;
+  readonly #dashboardWrites: Counter<'outcome'>;
+  readonly #dashboardStreamsRefused: Counter;
+  readonly #dashboardStreamsDropped: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -46,6 +50,29 @@ export class SystemMetrics {
       name: 'donut_events_published_total',
       help: 'Events published from the outbox to the topic, by type.',
       labelNames: ['type'],
+      registers,
+    });
+    this.#dashboardStreams = new Gauge({
+      name: 'donut_dashboard_streams',
+      help: 'Dashboard event streams open now.',
+      registers,
+    });
+    this.#dashboardWrites = new Counter({
+      name: 'donut_dashboard_stream_writes_total',
+      help: 'Dashboard snapshots per stream: sent, or skipped because the reader had not taken the last one.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#dashboardWrites.inc({ outcome: 'sent' }, 0);
+    this.#dashboardWrites.inc({ outcome: 'skipped' }, 0);
+    this.#dashboardStreamsRefused = new Counter({
+      name: 'donut_dashboard_streams_refused_total',
+      help: 'Dashboard event streams refused with 429: as many as allowed were open.',
+      registers,
+    });
+    this.#dashboardStreamsDropped = new Counter({
+      name: 'donut_dashboard_streams_dropped_total',
+      help: 'Dashboard event streams closed by the server because their reader stopped reading.',
       registers,
     });
     new Gauge({
@@ -103,6 +130,14 @@ export class SystemMetrics {
     if (succeeded > 0) this.#consumerRecords.inc({ queue, outcome: 'succeeded' }, succeeded);
     if (failed > 0) this.#consumerRecords.inc({ queue, outcome: 'failed' }, failed);
   }
+
+  /** The dashboard's live feed, as it happens (see services/dashboard/live-feed.ts). */
+  readonly dashboardFeed = {
+    streams: (open: number): void => this.#dashboardStreams.set(open),
+    write: (outcome: 'sent' | 'skipped'): void => this.#dashboardWrites.inc({ outcome }),
+    refused: (): void => this.#dashboardStreamsRefused.inc(),
+    dropped: (): void => this.#dashboardStreamsDropped.inc(),
+  };
 
   /** Derives business timings from the events as they leave the outbox. */
   /** An event the topic accepted, as published (its body parsed only when a metric needs its data). */

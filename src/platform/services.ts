@@ -36,6 +36,10 @@ export interface ServiceSettings {
   readonly replenishmentTimeoutS: number;
   readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
+  /** Live dashboard event streams open at once; 100 when not set. */
+  readonly dashboardMaxStreams?: number | undefined;
+  /** How often open dashboards get a snapshot; 1 s when not set. */
+  readonly dashboardIntervalMs?: number | undefined;
 }
 
 /**
@@ -125,6 +129,9 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       }),
       openApiDocument: buildOpenApiDocument(w.topology),
       architectureSvg: renderSvg(w.topology),
+      maxStreams: w.config.dashboardMaxStreams,
+      intervalMs: w.config.dashboardIntervalMs,
+      feedObserver: w.metrics.dashboardFeed,
     }),
   ops: (w) => {
     const firstQueue = w.queueRefs[0];

@@ -197,6 +197,38 @@ describe('dashboard in a browser', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('donut-admin-token'))).toBe('test-admin-token');
   });
 
+  it('polls the snapshot while every stream slot is taken (429), and goes live once one frees', async () => {
+    // The page's own stream goes first, so the slots taken below are all of them.
+    await page.goto('about:blank');
+    await expect
+      .poll(
+        async () => (await (await fetch(`${system.url}/metrics`)).text()).match(/^donut_dashboard_streams (\d+)/m)?.[1],
+      )
+      .toBe('0');
+    // Responses kept referenced: an unreferenced unread body may be collected and its stream closed.
+    const held: { controller: AbortController; response: Response }[] = [];
+    try {
+      // Take every slot the system allows (DASHBOARD_MAX_STREAMS, 100 by default).
+      for (let i = 0; i <= 100; i++) {
+        const controller = new AbortController();
+        const response = await fetch(`${system.url}/dashboard/events`, { signal: controller.signal });
+        if (response.status === 429) {
+          await response.body?.cancel();
+          break;
+        }
+        held.push({ controller, response });
+      }
+      expect((await fetch(`${system.url}/dashboard/events`)).status).toBe(429);
+      await page.goto(system.url);
+      await expect.poll(() => page.locator('#connection').getAttribute('data-state')).toBe('polling');
+      await expect.poll(() => page.locator(`article[data-sku="${sku}"] .stock-count`).textContent()).toBe('22');
+    } finally {
+      for (const { controller } of held) controller.abort();
+    }
+    await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 40_000 }).toBe('live');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('renders the API docs page from /openapi.json', async () => {
     await page.goto(`${system.url}/docs`);
     await expect.poll(() => page.locator('.operation').count()).toBeGreaterThan(10);

@@ -143,3 +143,25 @@ describe('the admin token in the start banner', () => {
     expect(shown).not.toContain('rator');
   });
 });
+
+describe('DASHBOARD_MAX_STREAMS and DASHBOARD_INTERVAL_MS', () => {
+  it('are 100 streams and a second unless set', async () => {
+    const config = await loadConfig({ DATA_DIR: dataDir });
+    expect(config.dashboardMaxStreams).toBe(100);
+    expect(config.dashboardIntervalMs).toBe(1000);
+    const set = await loadConfig({ DATA_DIR: dataDir, DASHBOARD_MAX_STREAMS: '5', DASHBOARD_INTERVAL_MS: '250' });
+    expect(set.dashboardMaxStreams).toBe(5);
+    expect(set.dashboardIntervalMs).toBe(250);
+  });
+
+  it.each([
+    ['DASHBOARD_MAX_STREAMS', '0'],
+    ['DASHBOARD_MAX_STREAMS', 'many'],
+    ['DASHBOARD_INTERVAL_MS', '0'],
+    ['DASHBOARD_INTERVAL_MS', '3600000'],
+  ])('refuses %s=%s, naming the variable', async (name, value) => {
+    const loading = loadConfig({ DATA_DIR: dataDir, [name]: value });
+    await expect(loading).rejects.toBeInstanceOf(ConfigError);
+    await expect(loading).rejects.toThrow(new RegExp(name));
+  });
+});

@@ -52,6 +52,10 @@ const Env = z.object({
    */
   MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   HOST: z.string().default('0.0.0.0'),
+  /** Live dashboard event streams open at once; one more gets 429. */
+  DASHBOARD_MAX_STREAMS: PositiveInt.max(100_000).default(100),
+  /** How often open dashboards get a snapshot (tests use a few ms). */
+  DASHBOARD_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
 });
 
 export interface LocalConfig {
@@ -90,6 +94,8 @@ export interface LocalConfig {
   readonly logLevel: string;
   /** How often freed memory is handed back to the operating system (process-tuning/memory-trim.ts); 0: never. */
   readonly memoryTrimIntervalMs: number;
+  readonly dashboardMaxStreams: number;
+  readonly dashboardIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +158,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     mailPort: e.MAIL_PORT,
     logLevel: e.LOG_LEVEL,
     memoryTrimIntervalMs: e.MEMORY_TRIM_INTERVAL_MS,
+    dashboardMaxStreams: e.DASHBOARD_MAX_STREAMS,
+    dashboardIntervalMs: e.DASHBOARD_INTERVAL_MS,
   };
 }
 

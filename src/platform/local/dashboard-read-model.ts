@@ -46,9 +46,9 @@ const FactoryJobReport = z.object({
  */
 export function createDashboardReadModel(sources: DashboardSources): () => Promise<DashboardSnapshot> {
   // Per process: handles are stable while the system runs and cannot be reversed by hashing guesses.
+  // Nothing of the id itself shows: a short id would otherwise show whole.
   const handleKey = randomBytes(16);
-  const customerHandle = (id: string) =>
-    `${id.slice(0, 2)}…${createHmac('sha256', handleKey).update(id).digest('hex').slice(0, 4)}`;
+  const customerHandle = (id: string) => `#${createHmac('sha256', handleKey).update(id).digest('hex').slice(0, 8)}`;
   const factory = factoryProbe(sources.factoryUrl);
 
   return async () => {

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { DashboardSnapshot } from '../../contract/dashboard.ts';
 import { createDashboardApp } from './http.ts';
-import { LiveFeed } from './live-feed.ts';
+import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -25,6 +25,7 @@ const app = (read = async () => snapshot()) =>
     openApiDocument: { openapi: '3.1.0' },
     architectureSvg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>',
     intervalMs: 20,
+    snapshotMaxAgeMs: 10,
   });
 
 /** Reads server-sent events from a streaming response until `count` arrived. */
@@ -111,18 +112,64 @@ describe('dashboard app', () => {
 });
 
 describe('live feed', () => {
-  it('reads once per interval for all listeners, and stops when the last one leaves', async () => {
-    const read = vi.fn(async () => ({ ok: true }));
-    const feed = new LiveFeed(read, 20, logger);
-    const a: string[] = [];
-    const b: string[] = [];
-    const stopA = feed.subscribe((data) => a.push(data));
-    const stopB = feed.subscribe((data) => b.push(data));
-    await vi.waitFor(() => expect(b.length).toBeGreaterThanOrEqual(3));
-    expect(read.mock.calls.length).toBeLessThanOrEqual(a.length + 1);
-    stopA();
-    stopB();
-    expect(feed.listeners).toBe(0);
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const text = (frame: Uint8Array) => new TextDecoder().decode(frame);
+
+  /** A stream whose reader takes each write at once, or (when `stuck`) never. */
+  const stream = (stuck = false) => {
+    const got: string[] = [];
+    let closed = false;
+    return {
+      got,
+      closed: () => closed,
+      stream: {
+        write: (frame: Uint8Array) => {
+          got.push(text(frame));
+          return stuck ? new Promise<void>(() => {}) : Promise.resolve();
+        },
+        close: () => {
+          closed = true;
+        },
+      },
+    };
+  };
+  const feed = (read: () => Promise<Uint8Array>, options: Partial<LiveFeedOptions> = {}) => {
+    const counts = { sent: 0, skipped: 0, refused: 0, dropped: 0, open: 0 };
+    const live = new LiveFeed({
+      read,
+      intervalMs: 10,
+      maxStreams: 10,
+      stallTimeoutMs: 60_000,
+      logger,
+      observer: {
+        streams: (open) => (counts.open = open),
+        write: (outcome) => (counts[outcome] += 1),
+        refused: () => (counts.refused += 1),
+        dropped: () => (counts.dropped += 1),
+      },
+      ...options,
+    });
+    return { live, counts };
+  };
+
+  it('reads once per interval for all listeners, hands each the same bytes, and stops when the last one leaves', async () => {
+    const frames: Uint8Array[] = [];
+    const read = vi.fn(async () => {
+      frames.push(bytes(`frame ${frames.length}`));
+      return frames.at(-1)!;
+    });
+    const seen: Uint8Array[][] = [[], []];
+    const { live } = feed(read);
+    const leaveA = live.join({ write: async (f) => seen[0]!.push(f), close: () => {} })!;
+    const leaveB = live.join({ write: async (f) => seen[1]!.push(f), close: () => {} })!;
+    await vi.waitFor(() => expect(seen[1]!.length).toBeGreaterThanOrEqual(3));
+    expect(read.mock.calls.length).toBeLessThanOrEqual(seen[0]!.length + 1);
+    // The very same buffer for every stream: encoded once per tick.
+    for (const frame of seen[1]!) expect(frames).toContain(frame);
+    expect(seen[0]!.filter((f) => seen[1]!.includes(f)).length).toBeGreaterThanOrEqual(2);
+    leaveA();
+    leaveB();
+    expect(live.streams).toBe(0);
     const calls = read.mock.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(read.mock.calls.length).toBeLessThanOrEqual(calls + 1);
@@ -130,20 +177,71 @@ describe('live feed', () => {
 
   it('keeps going after a failed read', async () => {
     let fail = true;
-    const feed = new LiveFeed(
-      async () => {
-        if (fail) {
-          fail = false;
-          throw new Error('database away');
-        }
-        return { ok: true };
-      },
-      10,
+    const { live } = feed(async () => {
+      if (fail) {
+        fail = false;
+        throw new Error('database away');
+      }
+      return bytes('ok');
+    });
+    const s = stream();
+    const leave = live.join(s.stream)!;
+    await vi.waitFor(() => expect(s.got).toContain('ok'));
+    leave();
+  });
+
+  it('skips a stream whose reader has not taken the last snapshot, and writes to the others', async () => {
+    let n = 0;
+    const { live, counts } = feed(async () => bytes(`frame ${n++}`));
+    const slow = stream(true);
+    const fast = stream();
+    const leaveSlow = live.join(slow.stream)!;
+    const leaveFast = live.join(fast.stream)!;
+    await vi.waitFor(() => expect(fast.got.length).toBeGreaterThanOrEqual(5));
+    expect(slow.got).toHaveLength(1);
+    expect(counts.skipped).toBeGreaterThanOrEqual(3);
+    expect(slow.closed()).toBe(false);
+    leaveSlow();
+    leaveFast();
+  });
+
+  it('closes a stream whose reader took nothing for stallTimeoutMs, freeing its slot', async () => {
+    const { live, counts } = feed(async () => bytes('frame'), { stallTimeoutMs: 50, maxStreams: 1 });
+    const slow = stream(true);
+    live.join(slow.stream);
+    expect(live.full).toBe(true);
+    await vi.waitFor(() => expect(slow.closed()).toBe(true));
+    expect(counts.dropped).toBe(1);
+    expect(live.streams).toBe(0);
+    expect(live.full).toBe(false);
+  });
+
+  it('refuses a stream beyond maxStreams and takes one again once a slot is free', async () => {
+    const { live, counts } = feed(async () => bytes('frame'), { maxStreams: 2 });
+    const leaves = [live.join(stream().stream)!, live.join(stream().stream)!];
+    expect(counts.open).toBe(2);
+    expect(live.join(stream().stream)).toBeUndefined();
+    expect(counts.refused).toBe(1);
+    leaves[0]!();
+    const again = live.join(stream().stream);
+    expect(again).toBeTypeOf('function');
+    again!();
+    leaves[1]!();
+    expect(counts.open).toBe(0);
+  });
+});
+
+describe('dashboard app limits', () => {
+  it('serves one snapshot read to a crowd of requests', async () => {
+    const read = vi.fn(async () => snapshot());
+    const dashboard = createDashboardApp({
       logger,
-    );
-    const got: string[] = [];
-    const stop = feed.subscribe((data) => got.push(data));
-    await vi.waitFor(() => expect(got).toContain('{"ok":true}'));
-    stop();
+      snapshot: read,
+      openApiDocument: {},
+      architectureSvg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>',
+    });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => dashboard.request('/dashboard/snapshot')));
+    for (const answer of answers) expect(answer.status).toBe(200);
+    expect(read).toHaveBeenCalledTimes(1);
   });
 });

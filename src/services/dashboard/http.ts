@@ -3,8 +3,10 @@ import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
 import type { DashboardSnapshot } from '../../contract/dashboard.ts';
 import { NotFoundError } from '../../contract/errors.ts';
+import { CachedRead } from '../../platform/cached-read.ts';
 import { createServiceApp } from '../../platform/http/service-app.ts';
-import { LiveFeed } from './live-feed.ts';
+import { TooManyStreamsError } from './errors.ts';
+import { type FeedObserver, LiveFeed } from './live-feed.ts';
 
 export interface DashboardDeps {
   readonly logger: Logger;
@@ -14,7 +16,30 @@ export interface DashboardDeps {
   /** The architecture diagram generated from the topology. */
   readonly architectureSvg: string;
   /** How often open dashboards get a snapshot; 1 s by default. */
-  readonly intervalMs?: number;
+  readonly intervalMs?: number | undefined;
+  /** Event streams open at once (DASHBOARD_MAX_STREAMS); one more gets 429. 100 by default. */
+  readonly maxStreams?: number | undefined;
+  /** A snapshot is served to everyone for this long (1 s by default): anonymous requests never read the system more often. */
+  readonly snapshotMaxAgeMs?: number | undefined;
+  /** A stream whose reader takes nothing for this long is closed; 30 s by default. */
+  readonly stallTimeoutMs?: number | undefined;
+  /** Told about streams and writes, for metrics. */
+  readonly feedObserver?: FeedObserver | undefined;
+}
+
+/** Seconds a client refused a stream is asked to wait before trying again. */
+const RETRY_AFTER_S = 10;
+
+/** The snapshot, serialized once per read: as the JSON body and as the Server-Sent Event every stream gets. */
+interface EncodedSnapshot {
+  readonly json: string;
+  readonly event: Uint8Array;
+}
+
+function encode(snapshot: DashboardSnapshot): EncodedSnapshot {
+  // JSON.stringify leaves no line break in the text, so the whole snapshot is one `data:` line.
+  const json = JSON.stringify(snapshot);
+  return { json, event: new TextEncoder().encode(`event: snapshot\ndata: ${json}\n\n`) };
 }
 
 const TYPES: Record<string, string> = {
@@ -49,7 +74,15 @@ function loadAssets(architectureSvg: string): Map<string, Asset> {
 export function createDashboardApp(deps: DashboardDeps) {
   const app = createServiceApp(deps.logger);
   const assets = loadAssets(deps.architectureSvg);
-  const feed = new LiveFeed(deps.snapshot, deps.intervalMs ?? 1000, deps.logger);
+  const current = new CachedRead(async () => encode(await deps.snapshot()), deps.snapshotMaxAgeMs ?? 1000);
+  const feed = new LiveFeed({
+    read: async () => (await current.read()).event,
+    intervalMs: deps.intervalMs ?? 1000,
+    maxStreams: deps.maxStreams ?? 100,
+    stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
+    logger: deps.logger,
+    observer: deps.feedObserver,
+  });
 
   const page = (name: string) => {
     const asset = assets.get(name)!;
@@ -78,22 +111,29 @@ export function createDashboardApp(deps: DashboardDeps) {
     });
   });
 
-  app.get('/dashboard/snapshot', async (c) => c.json(await deps.snapshot()));
+  app.get('/dashboard/snapshot', async (c) =>
+    c.body((await current.read()).json, 200, { 'content-type': 'application/json' }),
+  );
 
-  app.get('/dashboard/events', (c) =>
-    streamSSE(c, async (stream) => {
+  app.get('/dashboard/events', (c) => {
+    if (feed.full) {
+      feed.refused();
+      const error = new TooManyStreamsError(deps.maxStreams ?? 100);
+      return c.json(error.toJSON(), 429, { 'retry-after': String(RETRY_AFTER_S) });
+    }
+    return streamSSE(c, async (stream) => {
+      // Joined in the same synchronous run as the check above, so no other request takes the slot between.
+      const leave = feed.join({ write: (frame) => stream.write(frame), close: () => stream.abort() });
+      if (!leave) return;
       const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
       // A closed tab is noticed at once, not only at the next write: shutdown need not wait for it.
       c.req.raw.signal.addEventListener('abort', () => stream.abort(), { once: true });
-      const unsubscribe = feed.subscribe((data) => {
-        stream.writeSSE({ event: 'snapshot', data }).catch(() => stream.abort());
-      });
       try {
         await closed;
       } finally {
-        unsubscribe();
+        leave();
       }
-    }),
-  );
+    });
+  });
   return app;
 }

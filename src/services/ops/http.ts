@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../contract/errors.ts';
+import { CachedRead } from '../../platform/cached-read.ts';
 import { createServiceApp } from '../../platform/http/service-app.ts';
 import { listDeadLetters, purgeDeadLetters, type QueueRef, queueDepths, redriveDeadLetters } from './queues.ts';
 
@@ -14,6 +15,11 @@ export interface OpsDeps {
   /** Shown but not fatal (e.g. the factory, which is allowed to be down). */
   readonly advisoryChecks?: Readonly<Record<string, HealthCheck>>;
   readonly checkTimeoutMs?: number;
+  /**
+   * /health is public: every answer within this long of a check round (1 s by default) is that round's,
+   * so a crowd of anonymous requests checks the components at most once per interval.
+   */
+  readonly healthMaxAgeMs?: number;
   readonly sqs: SQSClient;
   /** Every work queue with its DLQ; `/ops/dlq/{queue}` accepts these names. */
   readonly queues: readonly QueueRef[];
@@ -48,7 +54,7 @@ async function runAll(checks: Readonly<Record<string, HealthCheck>>, timeoutMs: 
 export function createOpsApp(deps: OpsDeps) {
   const app = createServiceApp(deps.logger);
   const timeoutMs = deps.checkTimeoutMs ?? 2000;
-  app.get('/health', async (c) => {
+  const health = new CachedRead(async () => {
     const [components, advisory] = await Promise.all([
       runAll(deps.checks, timeoutMs),
       runAll(deps.advisoryChecks ?? {}, timeoutMs),
@@ -56,8 +62,11 @@ export function createOpsApp(deps: OpsDeps) {
     const failing = Object.entries(components)
       .filter(([, result]) => !result.ok)
       .map(([name]) => name);
-    const body = { status: failing.length === 0 ? 'ok' : 'unavailable', failing, components, advisory };
-    return c.json(body, failing.length === 0 ? 200 : 503);
+    return { status: failing.length === 0 ? 'ok' : 'unavailable', failing, components, advisory };
+  }, deps.healthMaxAgeMs ?? 1000);
+  app.get('/health', async (c) => {
+    const body = await health.read();
+    return c.json(body, body.failing.length === 0 ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {

@@ -572,17 +572,45 @@ function render(snapshot) {
   document.body.dataset.snapshotAt = snapshot.at;
 }
 
-function connect() {
+const POLL_MS = 3000;
+const STREAM_RETRY_MS = 10_000;
+
+async function pollSnapshot() {
+  try {
+    const response = await fetch('/dashboard/snapshot');
+    if (response.ok) render(await response.json());
+  } catch {
+    // The next poll tries again.
+  }
+}
+
+function connect(retryMs = STREAM_RETRY_MS) {
   const connection = $('#connection');
   const source = new EventSource('/dashboard/events');
   source.addEventListener('open', () => {
     connection.textContent = 'live';
     connection.dataset.state = 'live';
+    retryMs = STREAM_RETRY_MS;
   });
   source.addEventListener('error', () => {
-    // EventSource reconnects by itself.
-    connection.textContent = 'reconnecting…';
-    connection.dataset.state = 'down';
+    if (source.readyState !== EventSource.CLOSED) {
+      // A dropped connection: EventSource reconnects by itself.
+      connection.textContent = 'reconnecting…';
+      connection.dataset.state = 'down';
+      return;
+    }
+    // Refused (429: as many dashboards as allowed are open): poll the snapshot, try the stream later.
+    connection.textContent = 'busy: updating every few seconds';
+    connection.dataset.state = 'polling';
+    void pollSnapshot();
+    const poll = setInterval(pollSnapshot, POLL_MS);
+    setTimeout(
+      () => {
+        clearInterval(poll);
+        connect(Math.min(retryMs * 2, 120_000));
+      },
+      retryMs * (0.5 + Math.random()),
+    );
   });
   source.addEventListener('snapshot', (event) => {
     try {
