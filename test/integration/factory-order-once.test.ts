@@ -175,6 +175,7 @@ describe.each(ENGINES)('one factory order per replenishment on %s', (engine) => 
         factory: { url: system.factoryUrl, timeoutMs: FACTORY_TIMEOUT_MS, requester: 'donut-states' },
         callbacks: { publicUrl: system.url, secret: CALLBACK_SECRET },
       }),
+      createLogger('silent'),
     );
     const record = (n: number): SQSRecord =>
       ({
