@@ -1,21 +1,8 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import { createOutboxTable } from '../../../platform/outbox-table.ts';
 
 export const createOutbox: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('outbox')
-      .addColumn('seq', 'bigserial', (c) => c.primaryKey())
-      .addColumn('id', 'uuid', (c) => c.notNull().unique())
-      .addColumn('type', 'text', (c) => c.notNull())
-      .addColumn('payload', 'jsonb', (c) => c.notNull())
-      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-      .addColumn('published_at', 'timestamptz')
-      .execute();
-    await db.schema
-      .createIndex('outbox_unpublished')
-      .on('outbox')
-      .column('seq')
-      .where(sql<boolean>`published_at is null`)
-      .execute();
+    await createOutboxTable(db);
   },
 };
