@@ -7,7 +7,10 @@ import { renderSchemas } from './schema.ts';
 
 describe('schema.sql', () => {
   for (const engine of ENGINES) {
-    it(`is committed as the migrations leave a fresh ${engine} database (run \`npm run schema\` when this fails)`, async () => {
+    // Creating a PGlite cluster runs initdb in WebAssembly: slow on a busy machine.
+    it(`is committed as the migrations leave a fresh ${engine} database (run \`npm run schema\` when this fails)`, {
+      timeout: 180_000,
+    }, async () => {
       let db: Kysely<any> | undefined;
       if (engine === 'postgres') {
         db = postgresDatabase({ connectionString: Object.values(await createPostgresDatabases())[0], max: 1 });
