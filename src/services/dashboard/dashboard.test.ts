@@ -108,6 +108,23 @@ describe('dashboard app', () => {
     }
   });
 
+  it('serves every module the dashboard script imports, as JavaScript', async () => {
+    const dashboard = app();
+    const seen = new Set<string>();
+    const pending = ['app.js'];
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const res = await dashboard.request(`/dashboard/assets/${name}`);
+      expect(res.status, name).toBe(200);
+      expect(res.headers.get('content-type'), name).toMatch(/^text\/javascript/);
+      for (const [, imported] of (await res.text()).matchAll(/from '\.\/([\w-]+\.js)'/g)) pending.push(imported!);
+    }
+    // One module per panel beside the entry.
+    expect(seen.size).toBeGreaterThan(5);
+  });
+
   it('serves /openapi.json and the /docs page', async () => {
     const dashboard = app();
     expect(await (await dashboard.request('/openapi.json')).json()).toEqual({ openapi: '3.1.0' });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
@@ -95,9 +95,10 @@ interface Asset {
 function loadAssets(architectureSvg: string): Map<string, Asset> {
   const dir = new URL('./assets/', import.meta.url);
   const assets = new Map<string, Asset>();
-  for (const name of ['index.html', 'docs.html', 'app.js', 'docs.js', 'style.css']) {
-    const extension = name.slice(name.lastIndexOf('.'));
-    assets.set(name, { type: TYPES[extension]!, body: readFileSync(new URL(name, dir), 'utf8') });
+  // Every file of a known type: the pages, one ES module per panel, the style sheet.
+  for (const name of readdirSync(dir).sort()) {
+    const type = TYPES[name.slice(name.lastIndexOf('.'))];
+    if (type) assets.set(name, { type, body: readFileSync(new URL(name, dir), 'utf8') });
   }
   assets.set('architecture.svg', { type: TYPES['.svg']!, body: architectureSvg });
   return assets;
