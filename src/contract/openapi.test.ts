@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { topology } from '../topology.ts';
 import { CheckoutRequest, ProductInput } from './http.ts';
-import { buildOpenApiDocument, OPERATIONS, openApiPath, operationKey } from './openapi.ts';
+import { buildOpenApiDocument, openApiPath, operationKey } from './openapi.ts';
+import { OPERATIONS } from './operations.ts';
 
 const document = () => JSON.parse(JSON.stringify(buildOpenApiDocument(topology)));
 

@@ -6,7 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lambdaBundling, PROJECT_ROOT } from '../../src/platform/aws/stack.ts';
+import { lambdaBundling, PROJECT_ROOT } from '../../src/platform/aws/resources/bundling.ts';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'donut-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -70,6 +70,24 @@ describe('dashboard app', () => {
     }
   });
 
+  it('sends the pages and assets exactly their security headers, the policy unchanged', async () => {
+    const dashboard = app();
+    for (const path of ['/', '/docs']) {
+      const res = await dashboard.request(path);
+      expect(res.headers.get('content-security-policy'), path).toBe(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+      // Nothing the pages did not send before: no framing or isolation header that could break them.
+      expect(res.headers.get('x-frame-options'), path).toBeNull();
+      expect(res.headers.get('cross-origin-resource-policy'), path).toBeNull();
+    }
+    const asset = await dashboard.request('/dashboard/assets/app.js');
+    expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(asset.headers.get('content-security-policy')).toBeNull();
+  });
+
   it('serves its assets with their types, and 404 for anything else', async () => {
     const dashboard = app();
     const types: Record<string, RegExp> = {
@@ -88,6 +106,23 @@ describe('dashboard app', () => {
       expect(res.status, name).toBe(404);
       expect(((await res.json()) as any).error.code).toBe('not_found');
     }
+  });
+
+  it('serves every module the dashboard script imports, as JavaScript', async () => {
+    const dashboard = app();
+    const seen = new Set<string>();
+    const pending = ['app.js'];
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const res = await dashboard.request(`/dashboard/assets/${name}`);
+      expect(res.status, name).toBe(200);
+      expect(res.headers.get('content-type'), name).toMatch(/^text\/javascript/);
+      for (const [, imported] of (await res.text()).matchAll(/from '\.\/([\w-]+\.js)'/g)) pending.push(imported!);
+    }
+    // One module per panel beside the entry.
+    expect(seen.size).toBeGreaterThan(5);
   });
 
   it('serves /openapi.json and the /docs page', async () => {

@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { DashboardSnapshot } from './dashboard.ts';
+import { FactoryOrderBody } from './factory.ts';
+import { CheckoutRequest, IdempotencyKey, ProductInput, Sku, Text } from './http.ts';
+import {
+  CallbackAcceptedResponse,
+  CheckoutResponse,
+  CustomerResponse,
+  DeadLetterListResponse,
+  ErrorResponse,
+  HealthResponse,
+  NotificationListResponse,
+  OutOfStockResponse,
+  ProductListResponse,
+  ProductResponse,
+  PurgeResponse,
+  QueueListResponse,
+  RedriveResponse,
+} from './responses.ts';
+
+/**
+ * What the OpenAPI document says of each gateway operation beyond what the topology declares: its
+ * parameters, body and responses, each with the zod schema that validates or produces it.
+ */
+
+export interface ResponseSpec {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** Defaults to application/json when a schema is given. */
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ParameterSpec {
+  readonly schema: z.ZodType;
+  readonly description: string;
+  readonly required?: boolean;
+}
+
+export interface OperationSpec {
+  readonly description?: string;
+  readonly pathParams?: Readonly<Record<string, ParameterSpec>>;
+  readonly query?: Readonly<Record<string, ParameterSpec>>;
+  readonly headers?: Readonly<Record<string, ParameterSpec>>;
+  readonly body?: z.ZodType;
+  readonly responses: Readonly<Record<string, ResponseSpec>>;
+}
+
+/** A response in the contract's error shape. */
+export const errorResponse = (description: string): ResponseSpec => ({ description, schema: ErrorResponse });
+const text = (description: string, contentType: string): ResponseSpec => ({ description, contentType });
+const queueParam: ParameterSpec = { schema: z.string(), description: 'a queue `name` from GET /ops/queues' };
+const skuParam: ParameterSpec = { schema: Sku, description: 'the product' };
+
+/** Keyed `METHOD /path` exactly as in the topology. */
+export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
+  'GET /products': { responses: { 200: { description: 'every product', schema: ProductListResponse } } },
+  'GET /products/:sku': {
+    pathParams: { sku: skuParam },
+    responses: {
+      200: { description: 'the product', schema: ProductResponse },
+      400: errorResponse('invalid sku'),
+      404: errorResponse('product_not_found'),
+    },
+  },
+  'PUT /products/:sku': {
+    description: 'Creates the product or replaces every field of it.',
+    pathParams: { sku: skuParam },
+    body: ProductInput,
+    responses: {
+      200: { description: 'replaced', schema: ProductResponse },
+      201: { description: 'created', schema: ProductResponse },
+      400: errorResponse('invalid_request, one detail per invalid field'),
+    },
+  },
+  'POST /checkout': {
+    description:
+      'Buys `quantity` of `sku`: stock never goes below zero. The same Idempotency-Key with the same body answers the first answer again (header Idempotent-Replayed: true) and places no second order.',
+    headers: {
+      'Idempotency-Key': { schema: IdempotencyKey, description: 'makes a retry safe', required: false },
+      'X-Correlation-Id': {
+        schema: z.string().max(128),
+        description: 'follows the order through every event',
+        required: false,
+      },
+    },
+    body: CheckoutRequest,
+    responses: {
+      201: {
+        description: 'the order was placed',
+        schema: CheckoutResponse,
+        headers: { 'Idempotent-Replayed': '`true` when this is the stored answer of an earlier request with this key' },
+      },
+      400: errorResponse('invalid_request'),
+      404: errorResponse('product_not_found'),
+      409: {
+        description:
+          'out_of_stock; `replenishment` is the open one, opened now when the stock found is at or below the reorder point, or null',
+        schema: OutOfStockResponse,
+      },
+      422: errorResponse('idempotency_key_reused: the key was used with another body'),
+    },
+  },
+  'POST /factory/callbacks/:replenishmentId': {
+    description:
+      'The legacy factory posts the original order body back here when production is done. Answered at once; the restock happens from a queue, at most once.',
+    pathParams: { replenishmentId: { schema: z.uuid(), description: 'from the CallbackUrl the system issued' } },
+    query: {
+      signature: { schema: z.string(), description: 'HMAC from the CallbackUrl; missing: 401', required: false },
+    },
+    body: FactoryOrderBody,
+    responses: {
+      202: { description: 'accepted; stock rises shortly', schema: CallbackAcceptedResponse },
+      400: errorResponse('invalid_request'),
+      401: errorResponse('missing_signature'),
+      403: errorResponse('invalid_signature, or a body that does not match the signed order'),
+      404: errorResponse('replenishment_not_found'),
+      409: errorResponse('replenishment_closed'),
+    },
+  },
+  'GET /customers/:id': {
+    pathParams: { id: { schema: Text, description: 'the customerId used at checkout' } },
+    responses: {
+      200: { description: 'tier and quantity bought', schema: CustomerResponse },
+      400: errorResponse('invalid_request: the id is not well-formed text'),
+      404: errorResponse('customer_not_found: no counted order yet'),
+    },
+  },
+  'GET /ops/notifications': {
+    responses: { 200: { description: 'pause/resume-ads mails sent', schema: NotificationListResponse } },
+  },
+  'GET /health': {
+    description:
+      'One check round serves every request for about a second, so calling it often checks nothing more often.',
+    responses: {
+      200: { description: 'every component answers', schema: HealthResponse },
+      503: { description: 'the failing components are named', schema: HealthResponse },
+    },
+  },
+  'GET /metrics': { responses: { 200: text('Prometheus text format', 'text/plain') } },
+  'GET /ops/queues': { responses: { 200: { description: 'depths', schema: QueueListResponse } } },
+  'GET /ops/dlq/:queue': {
+    pathParams: { queue: queueParam },
+    responses: {
+      200: { description: 'the messages waiting in the DLQ', schema: DeadLetterListResponse },
+      404: errorResponse('queue_not_found'),
+    },
+  },
+  'POST /ops/dlq/:queue/redrive': {
+    pathParams: { queue: queueParam },
+    responses: {
+      200: { description: 'moved back to the queue', schema: RedriveResponse },
+      404: errorResponse('queue_not_found'),
+    },
+  },
+  'DELETE /ops/dlq/:queue': {
+    pathParams: { queue: queueParam },
+    responses: { 200: { description: 'purged', schema: PurgeResponse }, 404: errorResponse('queue_not_found') },
+  },
+  'GET /': { responses: { 200: text('the dashboard page', 'text/html') } },
+  'GET /dashboard/assets/:file': {
+    pathParams: { file: { schema: z.string(), description: 'e.g. app.js, style.css, architecture.svg' } },
+    responses: {
+      200: text('the asset: a JavaScript module, CSS or SVG, with its own content type', '*/*'),
+      404: errorResponse('not_found'),
+    },
+  },
+  'GET /dashboard/events': {
+    description:
+      'A `snapshot` event about once a second; its data is a DashboardSnapshot as JSON. At most DASHBOARD_MAX_STREAMS streams are open at once. A reader that has not taken the last snapshot misses the next ones until it has; one that takes nothing for 30 s is disconnected.',
+    responses: {
+      200: text('Server-Sent Events', 'text/event-stream'),
+      429: {
+        description: 'too_many_streams: as many streams as allowed are open; retry later or poll the snapshot',
+        schema: ErrorResponse,
+        headers: { 'Retry-After': 'seconds to wait before opening a stream again' },
+      },
+    },
+  },
+  'GET /dashboard/snapshot': {
+    description: 'Shared by every reader: at most about a second old.',
+    responses: { 200: { description: 'what the dashboard shows', schema: DashboardSnapshot } },
+  },
+  'GET /openapi.json': { responses: { 200: text('this document', 'application/json') } },
+  'GET /docs': { responses: { 200: text('the API documentation page', 'text/html') } },
+};
+
+/** Schemas listed under components.schemas and referenced by name; the rest are inlined. */

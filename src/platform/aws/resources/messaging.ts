@@ -1,0 +1,84 @@
+import { Duration, type Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { deadLetterQueueName, type QueueDeclaration, type Topology } from '../../../topology.ts';
+import { pascal } from '../plan.ts';
+import type { Alarms } from './alarms.ts';
+import { CONSUMER_VISIBILITY_FACTOR, SIZING } from './sizing.ts';
+
+/** A queue of the topology with its dead-letter queue. */
+export interface QueueResources {
+  readonly declaration: QueueDeclaration;
+  readonly queue: sqs.Queue;
+  readonly deadLetter: sqs.Queue;
+}
+
+export interface MessagingProps {
+  readonly topology: Topology;
+  readonly alarms: Alarms;
+}
+
+/**
+ * The events topic, then every queue of the topology with its DLQ, its filtered raw-delivery
+ * subscription and an alarm on the DLQ's depth. Resources are created in the stack's scope, so logical
+ * ids stay those of a flat stack.
+ */
+export class Messaging {
+  readonly topic: sns.Topic;
+  /** By queue name, in the topology's order. */
+  readonly queues = new Map<string, QueueResources>();
+  readonly #scope: Stack;
+  readonly #alarms: Alarms;
+
+  constructor(scope: Stack, props: MessagingProps) {
+    this.#scope = scope;
+    this.#alarms = props.alarms;
+    this.topic = new sns.Topic(scope, 'Events', {
+      displayName: props.topology.topic.name,
+      // The AWS managed key: encrypted at rest, and publishers need no KMS grant of their own.
+      masterKey: kms.Alias.fromAliasName(scope, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    for (const declaration of props.topology.queues) this.#queue(declaration);
+  }
+
+  #queue(declaration: QueueDeclaration): void {
+    const scope = this.#scope;
+    const id = pascal(declaration.name);
+    const deadLetter = new sqs.Queue(scope, `${id}Dlq`, {
+      queueName: `${scope.stackName}-${deadLetterQueueName(declaration)}`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const queue = new sqs.Queue(scope, `${id}Queue`, {
+      queueName: `${scope.stackName}-${declaration.name}`,
+      // The topology's timeout is a floor: Lambda refuses a queue that hides a batch shorter than it runs.
+      visibilityTimeout: Duration.seconds(
+        Math.max(declaration.visibilityTimeoutS, SIZING.consumer.timeout.toSeconds() * CONSUMER_VISIBILITY_FACTOR),
+      ),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetter, maxReceiveCount: declaration.maxReceiveCount },
+    });
+    if (declaration.events.length > 0) {
+      // As provision.ts does locally: raw delivery, filtered on the `type` message attribute.
+      this.topic.addSubscription(
+        new subscriptions.SqsSubscription(queue, {
+          rawMessageDelivery: true,
+          filterPolicy: { type: sns.SubscriptionFilter.stringFilter({ allowlist: [...declaration.events] }) },
+        }),
+      );
+    }
+    this.#alarms.add(
+      `${id}DlqDepth`,
+      deadLetter.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      {
+        description: `messages are waiting in ${deadLetterQueueName(declaration)}; see GET /ops/dlq/${declaration.name}`,
+      },
+    );
+    this.queues.set(declaration.name, { declaration, queue, deadLetter });
+  }
+}

@@ -1,0 +1,20 @@
+import { Duration } from 'aws-cdk-lib';
+import type { FunctionKind } from '../plan.ts';
+
+/** Memory and timeout of every function, by kind. */
+export const SIZING: Readonly<Record<FunctionKind, { memoryMb: number; timeout: Duration }>> = {
+  http: { memoryMb: 1024, timeout: Duration.seconds(10) },
+  consumer: { memoryMb: 512, timeout: Duration.seconds(30) },
+  relay: { memoryMb: 256, timeout: Duration.seconds(60) },
+  job: { memoryMb: 256, timeout: Duration.seconds(60) },
+  // A fresh RDS Proxy can take minutes to accept connections; the migration retries meanwhile.
+  migrate: { memoryMb: 256, timeout: Duration.minutes(15) },
+};
+
+/** The queue must stay invisible while a batch runs; AWS recommends six times the function timeout. */
+export const CONSUMER_VISIBILITY_FACTOR = 6;
+/** Lambda's SQS maximum concurrency cannot go below 2. */
+export const MIN_SQS_MAX_CONCURRENCY = 2;
+/** RDS Proxy listens on PostgreSQL's port; the instances behind it use another (cdk-nag RDS11). */
+export const PROXY_PORT = 5432;
+export const INSTANCE_PORT = 5532;
