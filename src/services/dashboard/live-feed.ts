@@ -129,7 +129,8 @@ export class LiveFeed {
     this.#reading = true;
     try {
       const frame = await this.#options.read();
-      if (!this.#timer) return;
+      // A cached read may hand back the frame already sent: nothing new, nothing written.
+      if (!this.#timer || frame === this.#last) return;
       this.#last = frame;
       for (const member of this.#members) this.#deliver(member, frame);
       this.#failing = false;
