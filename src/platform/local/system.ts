@@ -19,6 +19,7 @@ import { buildServices } from '../services.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
 import { checkFactoryQueueVisibility, type LocalConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
+import { closeIdleSockets } from './idle-sockets.ts';
 import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
 import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
 import { type AwsClients, createAwsClients, type QueueEmulator, startQueueEmulator } from './queue-emulator.ts';
@@ -307,6 +308,7 @@ function listen(
     const server = serve({ fetch, port: config.port, hostname: config.host }, (info) =>
       resolve({ server, port: info.port }),
     );
+    closeIdleSockets(server);
     server.once('error', reject);
   });
 }
