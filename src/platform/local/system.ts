@@ -19,7 +19,7 @@ import { buildServices } from '../services.ts';
 import { createSqsBatchHandler } from '../sqs-batch.ts';
 import { checkFactoryQueueVisibility, type LocalConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
-import { closeIdleSockets } from './idle-sockets.ts';
+import { closeIdleSockets, IDLE_SOCKET_TIMEOUT_MS } from './idle-sockets.ts';
 import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
 import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
 import { type AwsClients, createAwsClients, type QueueEmulator, startQueueEmulator } from './queue-emulator.ts';
@@ -308,7 +308,8 @@ function listen(
     const server = serve({ fetch, port: config.port, hostname: config.host }, (info) =>
       resolve({ server, port: info.port }),
     );
-    closeIdleSockets(server);
+    // A dashboard stream writes once per interval: never idle for two.
+    closeIdleSockets(server, Math.max(IDLE_SOCKET_TIMEOUT_MS, 2 * config.dashboardIntervalMs));
     server.once('error', reject);
   });
 }
