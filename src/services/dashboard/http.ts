@@ -20,7 +20,10 @@ export interface DashboardDeps {
   readonly intervalMs?: number | undefined;
   /** Event streams open at once (DASHBOARD_MAX_STREAMS); one more gets 429. 100 by default. */
   readonly maxStreams?: number | undefined;
-  /** A snapshot is served to everyone for this long (1 s by default): anonymous requests never read the system more often. */
+  /**
+   * A snapshot is served to everyone for this long (1 s, or the interval when shorter): anonymous requests
+   * never read the system more often.
+   */
   readonly snapshotMaxAgeMs?: number | undefined;
   /** A stream whose reader takes nothing for this long is closed; 30 s by default. */
   readonly stallTimeoutMs?: number | undefined;
@@ -108,10 +111,13 @@ function loadAssets(architectureSvg: string): Map<string, Asset> {
 export function createDashboardApp(deps: DashboardDeps) {
   const app = createServiceApp(deps.logger);
   const assets = loadAssets(deps.architectureSvg);
-  const current = new CachedRead(async () => encode(await deps.snapshot()), deps.snapshotMaxAgeMs ?? 1000);
+  const intervalMs = deps.intervalMs ?? 1000;
+  // The feed reads once per interval anyway; a shorter interval is not held back by an older cache.
+  const maxAgeMs = deps.snapshotMaxAgeMs ?? Math.min(1000, intervalMs);
+  const current = new CachedRead(async () => encode(await deps.snapshot()), maxAgeMs);
   const feed = new LiveFeed({
     read: async () => (await current.read()).event,
-    intervalMs: deps.intervalMs ?? 1000,
+    intervalMs,
     maxStreams: deps.maxStreams ?? 100,
     stallTimeoutMs: deps.stallTimeoutMs ?? 30_000,
     logger: deps.logger,
