@@ -156,11 +156,9 @@ describe.each(ENGINES)('one factory order per replenishment on %s', (engine) => 
     expect(job!.idempotencyKey).toBe(id);
   });
 
-  it('copies of one replenishment.requested handled at once, in one batch and in two batches, order once', async () => {
-    // The factory takes a while (within the timeout), so every copy arrives while the first call is in flight.
-    setFaults({ extraLatencyMs: FACTORY_TIMEOUT_MS / 2, ignoreIdempotencyKey: true });
-    const sku = await stockOut();
-    const event = await waitFor('the replenishment.requested event', async () => {
+  /** The replenishment.requested event the checkout wrote for `sku`. */
+  const requestedEvent = (sku: string) =>
+    waitFor('the replenishment.requested event', async () => {
       const rows = await system.inventory.db
         .selectFrom('outbox')
         .select(['payload'])
@@ -168,7 +166,10 @@ describe.each(ENGINES)('one factory order per replenishment on %s', (engine) => 
         .execute();
       return rows.find((r) => (r.payload as { data: { sku: string } }).data.sku === sku)?.payload;
     });
-    const handler = createSqsBatchHandler(
+
+  /** The factory-orders consumer, fed by hand: copies of an event delivered beside the system's own. */
+  const copyHandler = () =>
+    createSqsBatchHandler(
       placeFactoryOrderWhenReplenishmentRequested({
         db: system.inventory.db,
         logger: createLogger('silent'),
@@ -177,18 +178,45 @@ describe.each(ENGINES)('one factory order per replenishment on %s', (engine) => 
       }),
       createLogger('silent'),
     );
-    const record = (n: number): SQSRecord =>
-      ({
-        messageId: `copy-${n}`,
-        receiptHandle: `copy-${n}`,
-        body: JSON.stringify(event),
-        attributes: { ApproximateReceiveCount: '1' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:factory-orders',
-        awsRegion: 'us-east-1',
-      }) as unknown as SQSRecord;
+  const copyOf = (event: unknown, n: number): SQSRecord =>
+    ({
+      messageId: `copy-${n}`,
+      receiptHandle: `copy-${n}`,
+      body: JSON.stringify(event),
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:factory-orders',
+      awsRegion: 'us-east-1',
+    }) as unknown as SQSRecord;
+
+  it('a copy delivered while the order is unconfirmed sends nothing again', async () => {
+    // The factory answers too late and ignores the key: only the replenishment's state can stop a second job.
+    setFaults({ extraLatencyMs: FACTORY_TIMEOUT_MS * 2, ignoreIdempotencyKey: true });
+    system.simulator!.stageMs = SLOW_STAGE_MS;
+    const sku = await stockOut();
+    const event = await requestedEvent(sku);
+    await waitFor('the order to be unconfirmed', async () => {
+      const row = await system.inventory.db
+        .selectFrom('replenishments')
+        .select('status')
+        .where('sku', '=', sku)
+        .executeTakeFirstOrThrow();
+      return row.status === 'unconfirmed';
+    });
+    const result = await copyHandler()({ Records: [copyOf(event, 1), copyOf(event, 2)] });
+    expect(result.batchItemFailures).toEqual([]);
+    await expectOrderedOnce(sku, FACTORY_TIMEOUT_MS * 3);
+  });
+
+  it('copies of one replenishment.requested handled at once, in one batch and in two batches, order once', async () => {
+    // The factory takes a while (within the timeout), so every copy arrives while the first call is in flight.
+    setFaults({ extraLatencyMs: FACTORY_TIMEOUT_MS / 2, ignoreIdempotencyKey: true });
+    const sku = await stockOut();
+    const event = await requestedEvent(sku);
+    const handler = copyHandler();
+    const record = (n: number) => copyOf(event, n);
     // Racing the system's own consumer, which receives the original through the queue.
     const batches = await Promise.all([
       handler({ Records: [record(1), record(2), record(3)] }),
