@@ -1,11 +1,18 @@
-import { rmSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { topology } from '../../src/topology.ts';
-import { type Engine, queueDepth, startTestSystem, type TestSystem, waitFor } from '../helpers/system.ts';
+import {
+  copyEmptyPglite,
+  type Engine,
+  queueDepth,
+  startTestSystem,
+  type TestSystem,
+  waitFor,
+} from '../helpers/system.ts';
+
+export { copyEmptyPglite };
 
 /** One promise a scenario checks, with the numbers that show it. */
 export interface Invariant {
@@ -114,27 +121,6 @@ export async function startChaosSystem(
       await data.remove();
     },
   };
-}
-
-let emptyPglite: Promise<string> | undefined;
-
-/**
- * Puts an empty, initialised PGlite cluster at `target`. Creating one runs initdb inside WebAssembly
- * (seconds); copying a template made once per process and opening it takes a fraction of that.
- */
-export async function copyEmptyPglite(target: string, template?: string): Promise<void> {
-  if (template) {
-    await cp(template, target, { recursive: true });
-    return;
-  }
-  emptyPglite ??= (async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'donut-pglite-template-'));
-    const pglite = await PGlite.create(dir);
-    await pglite.close();
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    return dir;
-  })();
-  await cp(await emptyPglite, target, { recursive: true });
 }
 
 /** A temporary directory removed by the returned cleanup. */

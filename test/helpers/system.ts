@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -77,6 +79,10 @@ export async function startTestSystem(
 ): Promise<TestSystem> {
   const databases = engine === 'postgres' ? await createPostgresDatabases(options.postgresUrl) : {};
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-test-'));
+  if (engine === 'pglite' && env.DATA_DIR === undefined) {
+    const template = providedPgliteTemplate();
+    await Promise.all(topology.databases.map((d) => copyEmptyPglite(path.join(dataDir, d.name), template)));
+  }
   const config = await loadConfig({
     DATA_DIR: dataDir,
     PORT: '0',
@@ -103,6 +109,36 @@ export async function startTestSystem(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The run's empty PGlite cluster (test/setup/pglite-template.ts); none outside vitest. */
+function providedPgliteTemplate(): string | undefined {
+  try {
+    return inject('pgliteTemplate');
+  } catch {
+    return undefined;
+  }
+}
+
+let emptyPglite: Promise<string> | undefined;
+
+/**
+ * Puts an empty, initialised PGlite cluster at `target`. Creating one runs initdb inside WebAssembly
+ * (seconds); copying a template made once per run (or, without one, once per process) takes a fraction.
+ */
+export async function copyEmptyPglite(target: string, template?: string): Promise<void> {
+  if (template) {
+    await cp(template, target, { recursive: true });
+    return;
+  }
+  emptyPglite ??= (async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'donut-pglite-template-'));
+    const pglite = await PGlite.create(dir);
+    await pglite.close();
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  })();
+  await cp(await emptyPglite, target, { recursive: true });
 }
 
 export async function callApi(baseUrl: string, pathname: string, init: ApiInit = {}): Promise<ApiResponse> {
