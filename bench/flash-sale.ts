@@ -7,6 +7,7 @@ import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../src/databases/inventory/tables.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { type CustomersTables, customersMigrations } from '../src/services/customers/index.ts';
+import { type BenchEngine, databaseUrl, pgliteEngine } from './lib/engine.ts';
 import { type LoadResult, load, percentile } from './lib/load.ts';
 import { BENCH_ADMIN_TOKEN, startSystemProcess } from './lib/system-process.ts';
 
@@ -79,9 +80,14 @@ export const smallFlashSale: FlashSaleOptions = {
  * concurrent GET /products, stock running out and being replenished by a fast factory during the run.
  * Afterwards, with the system stopped, its databases are opened and the invariants checked.
  */
-export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSaleResult> {
+export async function runFlashSale(
+  options: FlashSaleOptions,
+  engine: BenchEngine = pgliteEngine,
+): Promise<FlashSaleResult> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-'));
+  const databases = await engine.databases();
   const system = await startSystemProcess({
+    ...databases,
     DATA_DIR: dataDir,
     FACTORY_STAGE_MS: String(options.factoryStageMs),
     QUEUE_VISIBILITY_TIMEOUT_S: '5',
@@ -151,7 +157,7 @@ export async function runFlashSale(options: FlashSaleOptions): Promise<FlashSale
     saleRssMb = Math.max(saleRssMb, await system.rssMb());
     const peakRssMb = await system.peakRssMb();
     await system.stop();
-    const checked = await checkInvariants(dataDir, options, checkout);
+    const checked = await checkInvariants(dataDir, databases, options, checkout);
     return {
       options,
       warmup,
@@ -237,13 +243,20 @@ async function waitForDrain(url: string, timeoutS: number): Promise<void> {
   }
 }
 
-async function checkInvariants(dataDir: string, options: FlashSaleOptions, checkout: LoadResult) {
+async function checkInvariants(
+  dataDir: string,
+  databases: Record<string, string>,
+  options: FlashSaleOptions,
+  checkout: LoadResult,
+) {
   const inventory = await openDatabase<InventoryTables>({
     dataDir: path.join(dataDir, 'inventory'),
+    url: databaseUrl(databases, 'inventory'),
     migrations: inventoryMigrations,
   });
   const customers = await openDatabase<CustomersTables>({
     dataDir: path.join(dataDir, 'customers'),
+    url: databaseUrl(databases, 'customers'),
     migrations: customersMigrations,
   });
   try {
@@ -370,9 +383,10 @@ export async function runScaling(
   skuCounts: readonly number[],
   seconds: number,
   warmupCheckouts: number,
+  engine: BenchEngine = pgliteEngine,
 ) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-scale-'));
-  const system = await startSystemProcess({ DATA_DIR: dataDir, FACTORY_STAGE_MS: '20' });
+  const system = await startSystemProcess({ ...(await engine.databases()), DATA_DIR: dataDir, FACTORY_STAGE_MS: '20' });
   try {
     const maxSkus = Math.max(...skuCounts);
     for (let i = 0; i < maxSkus; i++)

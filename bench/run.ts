@@ -3,14 +3,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type FlashSaleOptions, runFlashSale, runScaling } from './flash-sale.ts';
+import { engineFromArgs, startEngine } from './lib/engine.ts';
 import { load } from './lib/load.ts';
 import { type BenchResult, chart, fmt, latestPage, markdown } from './lib/report.ts';
 import { startAndStopOnce } from './lib/system-process.ts';
 
 // `npm run bench`: the HTTP and database ceilings, the flash sale with its invariants and the scaling
 // curve, all in one run on this machine; results to bench/results/, and a full run's to
-// docs/bench-latest.md too. `--quick` for a short run.
+// docs/bench-latest.md too. `--quick` for a short run; `--engine postgres` runs the system on the private
+// PostgreSQL cluster the tests use (its results are written apart and leave the docs alone).
 const quick = process.argv.includes('--quick');
+const engineName = engineFromArgs(process.argv);
+const suffix = `${quick ? '-quick' : ''}${engineName === 'postgres' ? '-postgres' : ''}`;
 const here = import.meta.dirname;
 const step = (message: string) => process.stdout.write(`\n== ${message}\n`);
 
@@ -55,6 +59,9 @@ const flashOptions: FlashSaleOptions = {
   warmupCheckouts: quick ? 1000 : 5000,
 };
 
+step(`databases on ${engineName}`);
+const engine = await startEngine(engineName);
+process.once('exit', () => void engine.stop());
 step("the system started and stopped once, so the measured starts load from Node's compile cache");
 await startAndStopOnce();
 step('HTTP ceiling: bare Hono on @hono/node-server, 64 connections');
@@ -68,7 +75,7 @@ console.log(
 step(
   `flash sale: ${flashOptions.checkouts} checkouts at ${flashOptions.connections} connections, GET /products alongside`,
 );
-const flash = await runFlashSale(flashOptions);
+const flash = await runFlashSale(flashOptions, engine);
 console.log(
   `warm-up (a freshly started system): ${Math.round(flash.warmup.rps)} checkouts/s, p99 ${fmt(flash.warmup.latencyMs.p99, 1)} ms`,
 );
@@ -76,7 +83,8 @@ console.log(
   `${Math.round(flash.checkout.rps)} checkouts/s answered, ${Math.round(flash.confirmedPerSecond)}/s confirmed; p50 ${fmt(flash.checkout.latencyMs.p50, 1)} ms, p95 ${fmt(flash.checkout.latencyMs.p95, 1)} ms, p99 ${fmt(flash.checkout.latencyMs.p99, 1)} ms`,
 );
 step('scaling curve');
-const scaling = await runScaling([1, 8, 64, 256], [1, 100], quick ? 3 : 5, flashOptions.warmupCheckouts);
+const scaling = await runScaling([1, 8, 64, 256], [1, 100], quick ? 3 : 5, flashOptions.warmupCheckouts, engine);
+await engine.stop();
 for (const row of [...scaling.byConnections, ...scaling.bySkus]) {
   console.log(
     `${row.connections} connections, ${row.skus} sku(s): ${Math.round(row.rps)}/s, p99 ${fmt(row.p99Ms, 1)} ms`,
@@ -85,13 +93,17 @@ for (const row of [...scaling.byConnections, ...scaling.bySkus]) {
 
 const targets = [
   { name: 'confirmed checkouts/s ≥ 2,000', value: flash.confirmedPerSecond, ok: flash.confirmedPerSecond >= 2000 },
-  {
-    // The ceiling as the issue defines it: one checkout's statements per transaction. Group commit is the
-    // system's way past it; the ratio to the batched ceiling is reported beside it, not as a target.
-    name: '≥ 60 % of the checkout-transaction ceiling (one per transaction)',
-    value: flash.checkout.rps / db.checkout,
-    ok: flash.checkout.rps / db.checkout >= 0.6,
-  },
+  ...(engineName === 'postgres'
+    ? []
+    : [
+        {
+          // The ceiling as the issue defines it: one checkout's statements per transaction. Group commit is the
+          // system's way past it; the ratio to the batched ceiling is reported beside it, not as a target.
+          name: '≥ 60 % of the checkout-transaction ceiling (one per transaction)',
+          value: flash.checkout.rps / db.checkout,
+          ok: flash.checkout.rps / db.checkout >= 0.6,
+        },
+      ]),
   {
     name: 'p99 ≤ 100 ms at 64 connections',
     value: flash.checkout.latencyMs.p99,
@@ -110,6 +122,7 @@ const date = new Date().toISOString();
 const result: BenchResult = {
   date,
   quick,
+  engine: engineName,
   machine: {
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model,
@@ -129,16 +142,14 @@ const result: BenchResult = {
 
 const dir = path.join(here, 'results');
 await mkdir(dir, { recursive: true });
-await writeFile(
-  path.join(dir, `${date.slice(0, 10)}${quick ? '-quick' : ''}.json`),
-  `${JSON.stringify(result, null, 2)}\n`,
-);
-await writeFile(path.join(dir, 'latest.md'), markdown(result));
-await writeFile(path.join(dir, 'latest.svg'), chart(result));
+await writeFile(path.join(dir, `${date.slice(0, 10)}${suffix}.json`), `${JSON.stringify(result, null, 2)}\n`);
+const latest = engineName === 'postgres' ? 'latest-postgres' : 'latest';
+await writeFile(path.join(dir, `${latest}.md`), markdown(result));
+await writeFile(path.join(dir, `${latest}.svg`), chart(result));
 console.log(`\n${markdown(result)}`);
 console.log(`results written to ${path.relative(process.cwd(), dir)}/`);
-if (!quick) {
-  // The docs keep the last full run; a quick run is too short to stand for the system.
+if (!quick && engineName === 'pglite') {
+  // The docs keep the last full run on the default engine; a quick run is too short to stand for the system.
   const docs = path.join(here, '..', 'docs');
   await writeFile(path.join(docs, 'bench-latest.md'), latestPage(result, `bench/results/${date.slice(0, 10)}.json`));
   await writeFile(path.join(docs, 'bench-latest.svg'), chart(result));

@@ -18,6 +18,8 @@ export interface Target {
 export interface BenchResult {
   date: string;
   quick: boolean;
+  /** The database engine the system ran on; PGlite when absent (results before the option existed). */
+  engine?: 'pglite' | 'postgres';
   machine: { cpus: number; cpu: string | undefined; memoryGb: number; node: string };
   ceilings: { httpRps: number; db: { update: number; checkout: number; checkoutBatched: number } };
   flashSale: FlashSaleResult;
@@ -48,14 +50,14 @@ export function latestPage(r: BenchResult, resultFile: string): string {
 export function markdown(r: BenchResult): string {
   const f = r.flashSale;
   const lines = [
-    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpus} × ${r.machine.cpu ?? 'cpu'}, Node ${r.machine.node}${r.quick ? ' (quick run)' : ''}.`,
+    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpus} × ${r.machine.cpu ?? 'cpu'}, Node ${r.machine.node}, databases on ${r.engine === 'postgres' ? 'PostgreSQL' : 'PGlite'}${r.quick ? ' (quick run)' : ''}.`,
     '',
     '| measure | value |',
     '| --- | --- |',
     `| HTTP ceiling (bare Hono, 64 connections) | ${fmt(r.ceilings.httpRps)} req/s |`,
-    `| DB ceiling: conditional UPDATE alone | ${fmt(r.ceilings.db.update)} /s |`,
-    `| DB ceiling: checkout statements, one per transaction | ${fmt(r.ceilings.db.checkout)} /s |`,
-    `| DB ceiling: checkout statements, 20 per transaction | ${fmt(r.ceilings.db.checkoutBatched)} /s |`,
+    `| DB ceiling (PGlite): conditional UPDATE alone | ${fmt(r.ceilings.db.update)} /s |`,
+    `| DB ceiling (PGlite): checkout statements, one per transaction | ${fmt(r.ceilings.db.checkout)} /s |`,
+    `| DB ceiling (PGlite): checkout statements, 20 per transaction | ${fmt(r.ceilings.db.checkoutBatched)} /s |`,
     `| warm-up first (a freshly started system, still compiling its hot paths) | ${fmt(f.warmup.requests)} checkouts at ${fmt(f.warmup.rps)} /s, p99 ${fmt(f.warmup.latencyMs.p99, 1)} ms |`,
     `| flash sale: checkouts answered | ${fmt(f.checkout.requests)} in ${fmt(f.checkout.seconds, 1)} s = **${fmt(f.checkout.rps)} /s** |`,
     `| flash sale: confirmed (201) | ${fmt(f.confirmed)} = **${fmt(f.confirmedPerSecond)} /s**${f.confirmed < f.checkout.requests ? ` (the other ${fmt(f.checkout.requests - f.confirmed)}: 409 while sold out)` : ''} |`,

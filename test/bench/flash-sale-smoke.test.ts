@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { runFlashSale, smallFlashSale } from '../../bench/flash-sale.ts';
+import { type BenchEngine, pgliteEngine, postgresEngine } from '../../bench/lib/engine.ts';
 
-// The benchmark's own scenario at a few hundred requests, so it never rots. Invariants only, no timings.
-describe('flash-sale benchmark, smoke size', () => {
+// The benchmark's own scenario at a few hundred requests, on each engine, so it never rots. Invariants
+// only, no timings. On PostgreSQL the invariants read the databases the system was pointed at: had it
+// kept its data anywhere else, they would find no orders.
+describe.each<[string, () => BenchEngine]>([
+  ['pglite', () => pgliteEngine],
+  ['postgres', () => postgresEngine(inject('postgresUrl'))],
+])('flash-sale benchmark, smoke size, on %s', (_, engine) => {
   it('keeps every invariant while stock runs out and is replenished', async () => {
-    const result = await runFlashSale(smallFlashSale);
+    const result = await runFlashSale(smallFlashSale, engine());
     for (const invariant of result.invariants)
       expect(invariant.ok, `${invariant.name}: ${invariant.detail}`).toBe(true);
     expect(result.checkout.requests).toBe(smallFlashSale.checkouts);
