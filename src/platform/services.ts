@@ -16,6 +16,7 @@ import {
 import { createOpsService } from '../services/ops/index.ts';
 import { type QueueRef, queueDepths } from '../services/ops/queues.ts';
 import { createSalesService } from '../services/sales/index.ts';
+import { DEFAULT_PLANNING_SETTINGS } from '../services/sales/planning/settings.ts';
 import { createWarehouseService } from '../services/warehouse/index.ts';
 import type { ServiceName, Topology } from '../topology.ts';
 import type { DatabaseEngine } from './db/database.ts';
@@ -87,6 +88,8 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       logger: w.logger.child({ svc: 'sales' }),
       checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
       idempotencyTtlS: w.config.idempotencyTtlS,
+      // A delivery slower than the replenishment timeout measures the timeout, not the factory.
+      planning: { ...DEFAULT_PLANNING_SETTINGS, maxLeadTimeS: w.config.replenishmentTimeoutS },
     }),
   warehouse: (w) =>
     createWarehouseService({
