@@ -29,6 +29,14 @@ describe('estimateLeadTime', () => {
     expect(estimate.deliveries).toBe(5);
   });
 
+  it('takes the median of all when dropping outliers would leave too few', () => {
+    expect(estimateLeadTime([0.05, 0.06, 0.5], settings)).toEqual({ leadTimeS: 0.06, deliveries: 3 });
+  });
+
+  it('treats jitter of a fast, regular factory as no outlier', () => {
+    expect(estimateLeadTime([10, 10, 10, 10, 10.5], settings)).toEqual({ leadTimeS: 10, deliveries: 5 });
+  });
+
   it('follows a factory that became slower, from its most recent deliveries', () => {
     const recentFirst = [...Array(20).fill(90), ...Array(20).fill(30)];
     expect(estimateLeadTime(recentFirst, settings)).toEqual({ leadTimeS: 90, deliveries: 20 });
