@@ -41,6 +41,10 @@ export interface ServiceSettings {
   readonly dashboardMaxStreams?: number | undefined;
   /** How often open dashboards get a snapshot; 1 s when not set. */
   readonly dashboardIntervalMs?: number | undefined;
+  /** Replenishment planning (docs/planning.md); DEFAULT_PLANNING_SETTINGS where not set. */
+  readonly planningDefaultLeadTimeS?: number | undefined;
+  readonly planningDemandHalfLifeS?: number | undefined;
+  readonly planningCoverS?: number | undefined;
 }
 
 /**
@@ -88,8 +92,14 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       logger: w.logger.child({ svc: 'sales' }),
       checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
       idempotencyTtlS: w.config.idempotencyTtlS,
-      // A delivery slower than the replenishment timeout measures the timeout, not the factory.
-      planning: { ...DEFAULT_PLANNING_SETTINGS, maxLeadTimeS: w.config.replenishmentTimeoutS },
+      planning: {
+        ...DEFAULT_PLANNING_SETTINGS,
+        defaultLeadTimeS: w.config.planningDefaultLeadTimeS ?? DEFAULT_PLANNING_SETTINGS.defaultLeadTimeS,
+        demandHalfLifeS: w.config.planningDemandHalfLifeS ?? DEFAULT_PLANNING_SETTINGS.demandHalfLifeS,
+        coverS: w.config.planningCoverS ?? DEFAULT_PLANNING_SETTINGS.coverS,
+        // A delivery slower than the replenishment timeout measures the timeout, not the factory.
+        maxLeadTimeS: w.config.replenishmentTimeoutS,
+      },
     }),
   warehouse: (w) =>
     createWarehouseService({
