@@ -177,4 +177,26 @@ describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
     expect(await statusOf(fresh.id)).toBe('requested');
     expect(await statusOf(stale.id)).toBe('timed_out');
   });
+
+  it('orders again the planned quantity of an adaptive product, the operator one of a fixed product', async () => {
+    const adaptive = await open('ordered', { requested: 3600, sent: TIMEOUT_S + 5 });
+    const fixed = await open('ordered', { requested: 3600, sent: TIMEOUT_S + 5 });
+    await database.db
+      .updateTable('products')
+      .set({ reorder_policy: 'adaptive', effective_reorder_point: 40, effective_reorder_quantity: 77 })
+      .where('sku', '=', adaptive.sku)
+      .execute();
+    await job();
+    const reordered = async (sku: string) =>
+      (
+        await database.db
+          .selectFrom('replenishments')
+          .select('quantity')
+          .where('sku', '=', sku)
+          .where('status', '=', 'requested')
+          .executeTakeFirstOrThrow()
+      ).quantity;
+    expect(await reordered(adaptive.sku)).toBe(77);
+    expect(await reordered(fixed.sku)).toBe(10);
+  });
 });
