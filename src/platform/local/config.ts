@@ -37,7 +37,11 @@ const Env = z.object({
   /** How fast measured demand follows a surge and forgets it: the half-life of its weighting. */
   PLANNING_DEMAND_HALF_LIFE_S: z.coerce.number().positive().max(86_400).optional(),
   /** How long of demand a planned order covers (at least one lead time). */
-  PLANNING_COVER_S: z.coerce.number().positive().max(30 * 86_400).optional(),
+  PLANNING_COVER_S: z.coerce
+    .number()
+    .positive()
+    .max(30 * 86_400)
+    .optional(),
   /** Overrides every scheduled job's interval from the topology (tests use 1). */
   SCHEDULE_INTERVAL_S: PositiveInt.optional(),
   /** The embedded SNS/SQS emulator; 0 picks a free port. */

@@ -94,11 +94,7 @@ export function planReplenishment(deps: PlanningJobDeps) {
 
       const plans = subjects.map((s) => {
         const demand = foldDemand(
-          {
-            perSecond: s.demand_per_s,
-            variance: s.demand_variance,
-            observedUntilS: Math.max(s.observed_until_s, untilS - MAX_CATCH_UP_S),
-          },
+          { perSecond: s.demand_per_s, variance: s.demand_variance, observedUntilS: s.observed_until_s },
           bucketsBySku.get(s.sku) ?? [],
           untilS,
           settings.demandHalfLifeS,
