@@ -207,6 +207,13 @@ export const topology: Topology = {
       summary: 'move a DLQ back to its queue',
     },
     { method: 'DELETE', path: '/ops/dlq/:queue', service: 'ops', auth: 'admin', summary: 'purge a DLQ' },
+    {
+      method: 'GET',
+      path: '/ops/replenishment-plan',
+      service: 'sales',
+      auth: 'admin',
+      summary: 'every product: stock, on order, demand, lead time, reorder point, suggested order (JSON or CSV)',
+    },
     { method: 'GET', path: '/', service: 'dashboard', auth: 'public', summary: 'the live dashboard (HTML)' },
     {
       method: 'GET',
@@ -244,6 +251,12 @@ export const topology: Topology = {
       purpose: 'forget Idempotency-Keys older than IDEMPOTENCY_TTL_S, in bounded batches',
       job: { service: 'sales', handler: 'forgetExpiredKeys' },
       everyS: 60,
+    },
+    {
+      name: 'replenishment-planning',
+      purpose: 'fold new sales into demand, measure factory lead times, plan adaptive reorder points',
+      job: { service: 'sales', handler: 'planReplenishment' },
+      everyS: 2,
     },
   ],
   external: { factory: { description: 'legacy factory: POST /api/manufactures, calls back when done' } },

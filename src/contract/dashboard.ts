@@ -35,7 +35,16 @@ export const ReplenishmentProgress = z.object({
 export type ReplenishmentProgress = z.infer<typeof ReplenishmentProgress>;
 
 /** A product as GET /products shows it, less the factory, with its replenishment's progress. */
-export const DashboardProduct = ProductResponse.omit({ factoryId: true, replenishment: true }).extend({
+export const DashboardProduct = ProductResponse.omit({
+  factoryId: true,
+  replenishment: true,
+  // The dashboard shows no planning yet; its snapshot stays as it was.
+  reorderPolicy: true,
+  serviceLevel: true,
+  orderMultiple: true,
+  maxOrderQuantity: true,
+  planning: true,
+}).extend({
   /** The open replenishment, else the latest closed one (so its last steps stay visible). */
   replenishment: ReplenishmentProgress.nullable(),
 });

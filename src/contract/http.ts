@@ -30,18 +30,36 @@ export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
 export const IdempotencyKey = StorableText.min(1).max(255);
 
-export const ProductInput = z.strictObject({
-  name: StorableText.trim().min(1).max(200),
-  price: z
-    .number()
-    .min(0)
-    .max(1_000_000)
-    .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, 'must have at most two decimals'),
-  stock: z.number().int().min(0).max(1_000_000_000),
-  reorderPoint: z.number().int().min(0).max(1_000_000_000),
-  reorderQuantity: z.number().int().min(1).max(1_000_000),
-  factoryId: StorableText.min(1).max(128),
-});
+export const ProductInput = z
+  .strictObject({
+    name: StorableText.trim().min(1).max(200),
+    price: z
+      .number()
+      .min(0)
+      .max(1_000_000)
+      .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, 'must have at most two decimals'),
+    stock: z.number().int().min(0).max(1_000_000_000),
+    reorderPoint: z.number().int().min(0).max(1_000_000_000),
+    reorderQuantity: z.number().int().min(1).max(1_000_000),
+    factoryId: StorableText.min(1).max(128),
+    /** `fixed`: reorder at reorderPoint, reorderQuantity units. `adaptive`: at the planned point and quantity. */
+    reorderPolicy: z.enum(['fixed', 'adaptive']).optional(),
+    /** Probability of not running out during one lead time; sizes the safety stock. */
+    serviceLevel: z.number().min(0.5).max(0.999).optional(),
+    /** Planned orders are whole multiples of this. */
+    orderMultiple: z.number().int().min(1).max(1_000_000).optional(),
+    /** The largest planned order. */
+    maxOrderQuantity: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.maxOrderQuantity !== undefined && input.maxOrderQuantity < input.reorderQuantity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxOrderQuantity'],
+        message: 'must be at least reorderQuantity',
+      });
+    }
+  });
 export type ProductInput = z.infer<typeof ProductInput>;
 
 export interface Replenishment {
@@ -61,6 +79,56 @@ export interface Product {
   reorderQuantity: number;
   factoryId: string;
   replenishment: Replenishment | null;
+  reorderPolicy: 'fixed' | 'adaptive';
+  serviceLevel: number;
+  orderMultiple: number;
+  maxOrderQuantity: number | null;
+  planning: ProductPlanning;
+}
+
+/** What the system measured for a product and what it plans from that (docs/planning.md). */
+export interface ProductPlanning {
+  /** Measured demand, units per second (exponentially weighted). */
+  demandPerSecond: number;
+  /** Standard deviation of one second's demand. */
+  demandStdDev: number;
+  /** The factory's lead time in seconds: measured, or the configured default. */
+  leadTimeS: number;
+  /** Deliveries the lead time rests on; 0 while it is the default. */
+  leadTimeDeliveries: number;
+  /** The reorder point in force: the planned one for an adaptive product, reorderPoint for a fixed one. */
+  effectiveReorderPoint: number;
+  /** The quantity in force: the planned one for an adaptive product, reorderQuantity for a fixed one. */
+  orderQuantity: number;
+  /** What the plan suggests, whatever the policy: what a fixed product's operator could adopt. */
+  suggestedReorderPoint: number;
+  suggestedOrderQuantity: number;
+  /** When the shelf empties at the measured demand; null when nothing sells. */
+  projectedStockOutAt: string | null;
+  /** When the plan was last computed; null before the first run. */
+  plannedAt: string | null;
+}
+
+/** A line of GET /ops/replenishment-plan. */
+export interface ReplenishmentPlanLine {
+  sku: string;
+  name: string;
+  factoryId: string;
+  reorderPolicy: 'fixed' | 'adaptive';
+  stock: number;
+  /** Units of the open replenishment, 0 when none is open. */
+  onOrder: number;
+  demandPerSecond: number;
+  demandStdDev: number;
+  leadTimeS: number;
+  leadTimeDeliveries: number;
+  effectiveReorderPoint: number;
+  orderQuantity: number;
+  suggestedReorderPoint: number;
+  suggestedOrderQuantity: number;
+  /** Nothing is on order and the stock is at or below the suggested reorder point. */
+  orderNow: boolean;
+  projectedStockOutAt: string | null;
 }
 
 export interface Order {

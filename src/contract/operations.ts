@@ -16,6 +16,7 @@ import {
   PurgeResponse,
   QueueListResponse,
   RedriveResponse,
+  ReplenishmentPlanResponse,
 } from './responses.ts';
 
 /**
@@ -64,7 +65,8 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     },
   },
   'PUT /products/:sku': {
-    description: 'Creates the product or replaces every field of it.',
+    description:
+      'Creates the product or replaces every field of it. The planning fields are optional: left out, the product reorders at reorderPoint, reorderQuantity units (`fixed`), as before.',
     pathParams: { sku: skuParam },
     body: ProductInput,
     responses: {
@@ -156,6 +158,16 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'DELETE /ops/dlq/:queue': {
     pathParams: { queue: queueParam },
     responses: { 200: { description: 'purged', schema: PurgeResponse }, 404: errorResponse('queue_not_found') },
+  },
+  'GET /ops/replenishment-plan': {
+    description:
+      'The morning report: every product with its stock, what is on order, measured demand and lead time, the reorder point and quantity in force and the suggested ones, and the projected stock-out (docs/planning.md). CSV with `Accept: text/csv`.',
+    responses: {
+      200: {
+        description: 'the plan, one line per product (JSON; with Accept: text/csv the same lines as CSV)',
+        schema: ReplenishmentPlanResponse,
+      },
+    },
   },
   'GET /': { responses: { 200: text('the dashboard page', 'text/html') } },
   'GET /dashboard/assets/:file': {

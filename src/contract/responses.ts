@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Order, Product, Replenishment } from './http.ts';
+import type { Order, Product, Replenishment, ReplenishmentPlanLine } from './http.ts';
 
 /**
  * The answers of the HTTP API as zod schemas, for the OpenAPI document. The TypeScript interfaces
@@ -33,6 +33,45 @@ export const ReplenishmentResponse = z.object({
   requestedAt: Timestamp,
 });
 
+export const ProductPlanningResponse = z
+  .object({
+    demandPerSecond: z.number(),
+    demandStdDev: z.number(),
+    leadTimeS: z.number(),
+    leadTimeDeliveries: z.number().int().meta({ description: '0 while the lead time is the configured default' }),
+    effectiveReorderPoint: z.number().int().meta({ description: 'in force: planned when adaptive, else reorderPoint' }),
+    orderQuantity: z.number().int().meta({ description: 'in force: planned when adaptive, else reorderQuantity' }),
+    suggestedReorderPoint: z.number().int(),
+    suggestedOrderQuantity: z.number().int(),
+    projectedStockOutAt: Timestamp.nullable().meta({ description: 'null when nothing sells' }),
+    plannedAt: Timestamp.nullable(),
+  })
+  .meta({ description: 'measured demand and lead time, and the reorder plan from them (docs/planning.md)' });
+
+export const ReplenishmentPlanLineResponse = z.object({
+  sku: z.string(),
+  name: z.string(),
+  factoryId: z.string(),
+  reorderPolicy: z.enum(['fixed', 'adaptive']),
+  stock: z.number().int(),
+  onOrder: z.number().int(),
+  demandPerSecond: z.number(),
+  demandStdDev: z.number(),
+  leadTimeS: z.number(),
+  leadTimeDeliveries: z.number().int(),
+  effectiveReorderPoint: z.number().int(),
+  orderQuantity: z.number().int(),
+  suggestedReorderPoint: z.number().int(),
+  suggestedOrderQuantity: z.number().int(),
+  orderNow: z.boolean(),
+  projectedStockOutAt: Timestamp.nullable(),
+});
+
+export const ReplenishmentPlanResponse = z.object({
+  generatedAt: Timestamp,
+  lines: z.array(ReplenishmentPlanLineResponse),
+});
+
 export const ProductResponse = z.object({
   sku: z.string(),
   name: z.string(),
@@ -42,6 +81,11 @@ export const ProductResponse = z.object({
   reorderQuantity: z.number().int(),
   factoryId: z.string(),
   replenishment: ReplenishmentResponse.nullable().meta({ description: 'the open replenishment, if any' }),
+  reorderPolicy: z.enum(['fixed', 'adaptive']),
+  serviceLevel: z.number(),
+  orderMultiple: z.number().int(),
+  maxOrderQuantity: z.number().int().nullable(),
+  planning: ProductPlanningResponse,
 });
 
 export const ProductListResponse = z.object({ products: z.array(ProductResponse) });
@@ -122,5 +166,6 @@ const sameShapes: [
   Same<z.infer<typeof ReplenishmentResponse>, Replenishment>,
   Same<z.infer<typeof ProductResponse>, Product>,
   Same<z.infer<typeof OrderResponse>, Order>,
-] = [true, true, true];
+  Same<z.infer<typeof ReplenishmentPlanLineResponse>, ReplenishmentPlanLine>,
+] = [true, true, true, true];
 void sameShapes;

@@ -16,6 +16,7 @@ import {
 import { createOpsService } from '../services/ops/index.ts';
 import { type QueueRef, queueDepths } from '../services/ops/queues.ts';
 import { createSalesService } from '../services/sales/index.ts';
+import { DEFAULT_PLANNING_SETTINGS } from '../services/sales/planning/settings.ts';
 import { createWarehouseService } from '../services/warehouse/index.ts';
 import type { ServiceName, Topology } from '../topology.ts';
 import type { DatabaseEngine } from './db/database.ts';
@@ -40,6 +41,10 @@ export interface ServiceSettings {
   readonly dashboardMaxStreams?: number | undefined;
   /** How often open dashboards get a snapshot; 1 s when not set. */
   readonly dashboardIntervalMs?: number | undefined;
+  /** Replenishment planning (docs/planning.md); DEFAULT_PLANNING_SETTINGS where not set. */
+  readonly planningDefaultLeadTimeS?: number | undefined;
+  readonly planningDemandHalfLifeS?: number | undefined;
+  readonly planningCoverS?: number | undefined;
 }
 
 /**
@@ -87,6 +92,14 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       logger: w.logger.child({ svc: 'sales' }),
       checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
       idempotencyTtlS: w.config.idempotencyTtlS,
+      planning: {
+        ...DEFAULT_PLANNING_SETTINGS,
+        defaultLeadTimeS: w.config.planningDefaultLeadTimeS ?? DEFAULT_PLANNING_SETTINGS.defaultLeadTimeS,
+        demandHalfLifeS: w.config.planningDemandHalfLifeS ?? DEFAULT_PLANNING_SETTINGS.demandHalfLifeS,
+        coverS: w.config.planningCoverS ?? DEFAULT_PLANNING_SETTINGS.coverS,
+        // A delivery slower than the replenishment timeout measures the timeout, not the factory.
+        maxLeadTimeS: w.config.replenishmentTimeoutS,
+      },
     }),
   warehouse: (w) =>
     createWarehouseService({

@@ -80,6 +80,12 @@ describe.each(ENGINES)('sales on %s', (engine) => {
         reorderQuantity: 30,
         factoryId: 'factory-test',
         replenishment: null,
+        // Planning fields, added to the contract: a PUT without them keeps the fixed policy.
+        reorderPolicy: 'fixed',
+        serviceLevel: 0.95,
+        orderMultiple: 1,
+        maxOrderQuantity: null,
+        planning: expect.objectContaining({ effectiveReorderPoint: 5, orderQuantity: 30 }),
       });
     });
 

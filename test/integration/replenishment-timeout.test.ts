@@ -77,10 +77,12 @@ describe.each(ENGINES)('replenishment timeout on %s', (engine) => {
     expect((await system.api(`/products/${sku}`)).body.stock).toBe(40);
     const late = await system.inventory.db
       .selectFrom('replenishments')
-      .select(['status'])
+      .select(['status', 'lead_time_s'])
       .where('id', '=', rows[0]!.id)
       .executeTakeFirstOrThrow();
     expect(late.status).toBe('completed');
+    // Its wait measured the timeout, not the factory: no lead time is recorded for planning.
+    expect(late.lead_time_s).toBeNull();
   });
 });
 
@@ -176,5 +178,27 @@ describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
     await job();
     expect(await statusOf(fresh.id)).toBe('requested');
     expect(await statusOf(stale.id)).toBe('timed_out');
+  });
+
+  it('orders again the planned quantity of an adaptive product, the operator one of a fixed product', async () => {
+    const adaptive = await open('ordered', { requested: 3600, sent: TIMEOUT_S + 5 });
+    const fixed = await open('ordered', { requested: 3600, sent: TIMEOUT_S + 5 });
+    await database.db
+      .updateTable('products')
+      .set({ reorder_policy: 'adaptive', effective_reorder_point: 40, effective_reorder_quantity: 77 })
+      .where('sku', '=', adaptive.sku)
+      .execute();
+    await job();
+    const reordered = async (sku: string) =>
+      (
+        await database.db
+          .selectFrom('replenishments')
+          .select('quantity')
+          .where('sku', '=', sku)
+          .where('status', '=', 'requested')
+          .executeTakeFirstOrThrow()
+      ).quantity;
+    expect(await reordered(adaptive.sku)).toBe(77);
+    expect(await reordered(fixed.sku)).toBe(10);
   });
 });

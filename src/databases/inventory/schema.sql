@@ -37,6 +37,20 @@ create table outbox (
 CREATE INDEX outbox_unpublished ON outbox USING btree (seq) WHERE (published_at IS NULL);
 CREATE INDEX outbox_unpublished_by_type ON outbox USING btree (type, seq) WHERE (published_at IS NULL);
 
+create table product_planning (
+  sku text not null,
+  demand_per_s double precision not null default 0,
+  demand_variance double precision not null default 0,
+  observed_until timestamp with time zone not null,
+  lead_time_s double precision not null,
+  lead_time_deliveries integer not null default 0,
+  reorder_point integer not null,
+  order_quantity integer not null,
+  planned_at timestamp with time zone not null default now(),
+  constraint product_planning_pkey PRIMARY KEY (sku),
+  constraint product_planning_sku_fkey FOREIGN KEY (sku) REFERENCES products(sku)
+);
+
 create table products (
   sku text not null,
   name text not null,
@@ -47,10 +61,22 @@ create table products (
   factory_id text not null,
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
+  reorder_policy text not null default 'fixed'::text,
+  service_level double precision not null default 0.95,
+  order_multiple integer not null default 1,
+  max_order_quantity integer,
+  effective_reorder_point integer,
+  effective_reorder_quantity integer,
   constraint products_pkey PRIMARY KEY (sku),
+  constraint products_effective_reorder_point_check CHECK (effective_reorder_point >= 0),
+  constraint products_effective_reorder_quantity_check CHECK (effective_reorder_quantity > 0),
+  constraint products_max_order_quantity_check CHECK (max_order_quantity > 0),
+  constraint products_order_multiple_check CHECK (order_multiple > 0),
   constraint products_price_check CHECK (price >= 0::numeric),
   constraint products_reorder_point_check CHECK (reorder_point >= 0),
+  constraint products_reorder_policy_check CHECK (reorder_policy = ANY (ARRAY['fixed'::text, 'adaptive'::text])),
   constraint products_reorder_quantity_check CHECK (reorder_quantity > 0),
+  constraint products_service_level_check CHECK (service_level >= 0.5::double precision AND service_level < 1::double precision),
   constraint products_stock_check CHECK (stock >= 0)
 );
 
@@ -68,11 +94,13 @@ create table replenishments (
   completed_at timestamp with time zone,
   order_attempts integer not null default 0,
   order_claimed_at timestamp with time zone,
+  lead_time_s double precision,
   constraint replenishments_pkey PRIMARY KEY (id),
   constraint replenishments_sku_fkey FOREIGN KEY (sku) REFERENCES products(sku),
   constraint replenishments_quantity_check CHECK (quantity > 0),
   constraint replenishments_status_check CHECK (status = ANY (ARRAY['requested'::text, 'ordering'::text, 'unconfirmed'::text, 'ordered'::text, 'completed'::text, 'timed_out'::text]))
 );
+CREATE INDEX replenishments_lead_times ON replenishments USING btree (factory_id, completed_at DESC) WHERE (lead_time_s IS NOT NULL);
 CREATE UNIQUE INDEX replenishments_one_open_per_sku ON replenishments USING btree (sku) WHERE (status = ANY (ARRAY['requested'::text, 'ordering'::text, 'unconfirmed'::text, 'ordered'::text]));
 
 CREATE OR REPLACE FUNCTION insert_replenishment_if_none(p_sku text, p_quantity integer, p_factory_id text, p_stock integer, p_correlation_id text, p_new jsonb)

@@ -11,6 +11,7 @@ export interface InventoryTables {
   idempotency_keys: IdempotencyKeysTable;
   replenishments: ReplenishmentsTable;
   outbox: OutboxTable;
+  product_planning: ProductPlanningTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -26,6 +27,33 @@ export interface ProductsTable {
   factory_id: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  reorder_policy: ColumnType<ReorderPolicy, ReorderPolicy | undefined, ReorderPolicy>;
+  service_level: ColumnType<number, number | undefined, number>;
+  order_multiple: ColumnType<number, number | undefined, number>;
+  max_order_quantity: number | null;
+  /** What replenishment acts on when set (an adaptive product's plan); null: reorder_point. */
+  effective_reorder_point: number | null;
+  /** What replenishment orders when set (an adaptive product's plan); null: reorder_quantity. */
+  effective_reorder_quantity: number | null;
+}
+
+export type ReorderPolicy = 'fixed' | 'adaptive';
+
+/** A product's measured demand and its last plan (docs/planning.md); one row per product once planned. */
+export interface ProductPlanningTable {
+  sku: string;
+  /** Exponentially weighted mean of units sold per second. */
+  demand_per_s: number;
+  /** Exponentially weighted variance of units sold per second. */
+  demand_variance: number;
+  /** Sales before this second are counted in the demand; later ones are not yet. */
+  observed_until: Timestamp;
+  lead_time_s: number;
+  /** Deliveries the lead time rests on; 0 while it is the configured default. */
+  lead_time_deliveries: number;
+  reorder_point: number;
+  order_quantity: number;
+  planned_at: Timestamp;
 }
 
 export interface OrdersTable {
@@ -79,7 +107,10 @@ export interface ReplenishmentsTable {
   order_attempts: ColumnType<number, number | undefined, number>;
   /** When the current claim was taken (`ordering`); a claim older than a whole factory call was abandoned. */
   order_claimed_at: Timestamp | null;
+  /** Seconds from the order being sent to its stock arriving; set on completion, null after a timeout. */
+  lead_time_s: number | null;
 }
 
 export type ProductRow = Selectable<ProductsTable>;
 export type ReplenishmentRow = Selectable<ReplenishmentsTable>;
+export type ProductPlanningRow = Selectable<ProductPlanningTable>;

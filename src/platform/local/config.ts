@@ -32,6 +32,16 @@ const Env = z.object({
   REPLENISHMENT_TIMEOUT_S: PositiveInt.default(300),
   /** How long a placed order is remembered under its customer's Idempotency-Key. */
   IDEMPOTENCY_TTL_S: PositiveInt.max(2_000_000_000).default(86_400),
+  /** Replenishment planning (docs/planning.md): lead time assumed until a factory has delivered a few times. */
+  PLANNING_DEFAULT_LEAD_TIME_S: z.coerce.number().positive().max(86_400).optional(),
+  /** How fast measured demand follows a surge and forgets it: the half-life of its weighting. */
+  PLANNING_DEMAND_HALF_LIFE_S: z.coerce.number().positive().max(86_400).optional(),
+  /** How long of demand a planned order covers (at least one lead time). */
+  PLANNING_COVER_S: z.coerce
+    .number()
+    .positive()
+    .max(30 * 86_400)
+    .optional(),
   /** Overrides every scheduled job's interval from the topology (tests use 1). */
   SCHEDULE_INTERVAL_S: PositiveInt.optional(),
   /** The embedded SNS/SQS emulator; 0 picks a free port. */
@@ -89,6 +99,9 @@ export interface LocalConfig {
   readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
   readonly scheduleIntervalS: number | undefined;
+  readonly planningDefaultLeadTimeS: number | undefined;
+  readonly planningDemandHalfLifeS: number | undefined;
+  readonly planningCoverS: number | undefined;
   readonly sqsPort: number;
   readonly mailPort: number;
   readonly logLevel: string;
@@ -154,6 +167,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
     marketingWebhookUrl: e.MARKETING_WEBHOOK_URL,
     scheduleIntervalS: e.SCHEDULE_INTERVAL_S,
+    planningDefaultLeadTimeS: e.PLANNING_DEFAULT_LEAD_TIME_S,
+    planningDemandHalfLifeS: e.PLANNING_DEMAND_HALF_LIFE_S,
+    planningCoverS: e.PLANNING_COVER_S,
     sqsPort: e.SQS_PORT,
     mailPort: e.MAIL_PORT,
     logLevel: e.LOG_LEVEL,

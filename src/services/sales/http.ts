@@ -8,7 +8,18 @@ import type { OutboxSignal } from '../../platform/service.ts';
 import { type CheckoutItem, checkout } from './checkout.ts';
 import { createCheckoutBatcher } from './checkout-batcher.ts';
 import { ProductNotFoundError } from './errors.ts';
+import { planToCsv, toPlanLine } from './planning/replenishment-plan.ts';
+import { DEFAULT_PLANNING_SETTINGS, type PlanningSettings } from './planning/settings.ts';
 import { findProduct, listProducts, upsertProduct } from './products.repository.ts';
+
+/** CSV when the client asks for text/csv and does not put JSON first. */
+function prefersCsv(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const csv = types.indexOf('text/csv');
+  const json = types.indexOf('application/json');
+  return csv !== -1 && (json === -1 || csv < json);
+}
 
 export interface SalesDeps {
   readonly db: Kysely<InventoryTables>;
@@ -21,6 +32,8 @@ export interface SalesDeps {
   readonly checkoutBatchSize?: number | undefined;
   /** IDEMPOTENCY_TTL_S: how long a placed order is remembered under its customer's Idempotency-Key. */
   readonly idempotencyTtlS: number;
+  /** Replenishment planning (docs/planning.md); DEFAULT_PLANNING_SETTINGS when not set. */
+  readonly planning?: PlanningSettings | undefined;
 }
 
 /** Products and checkout. Admin checks happen at the gateway, from the topology. */
@@ -28,13 +41,14 @@ export function createSalesApp(deps: SalesDeps) {
   const { db, outboxSignal, logger } = deps;
   const app = createServiceApp(logger);
   const options = { idempotencyTtlS: deps.idempotencyTtlS };
+  const planning = deps.planning ?? DEFAULT_PLANNING_SETTINGS;
   const placeOrder =
     deps.checkoutBatchSize && deps.checkoutBatchSize > 1
       ? createCheckoutBatcher(db, deps.checkoutBatchSize, options)
       : (item: CheckoutItem) => checkout(db, item, options);
   // A crowd watching stock during a sale shares queries; each answer is still as fresh as its request.
-  const allProducts = new CoalescedRead(() => listProducts(db));
-  const oneProduct = new CoalescedReads((sku: string) => findProduct(db, sku));
+  const allProducts = new CoalescedRead(() => listProducts(db, planning));
+  const oneProduct = new CoalescedReads((sku: string) => findProduct(db, sku, planning));
 
   app.get('/products', async (c) => c.json({ products: await allProducts.read() }));
 
@@ -49,7 +63,17 @@ export function createSalesApp(deps: SalesDeps) {
     const sku = readValue('sku', c.req.param('sku'), Sku);
     const input = await readJson(c, ProductInput);
     const { created } = await upsertProduct(db, sku, input);
-    return c.json(await findProduct(db, sku), created ? 201 : 200);
+    return c.json(await findProduct(db, sku, planning), created ? 201 : 200);
+  });
+
+  // Admin (the gateway checks the token). An ops report, served here because the products it plans
+  // live in this service's database.
+  app.get('/ops/replenishment-plan', async (c) => {
+    const lines = (await listProducts(db, planning)).map(toPlanLine);
+    if (prefersCsv(c.req.header('accept'))) {
+      return c.body(planToCsv(lines), 200, { 'content-type': 'text/csv; charset=utf-8' });
+    }
+    return c.json({ generatedAt: new Date().toISOString(), lines });
   });
 
   app.post('/checkout', async (c) => {

@@ -43,7 +43,12 @@ export function reorderWhenReplenishmentTimesOut(deps: ReorderDeps) {
       const next = await deps.db.transaction().execute(async (trx) => {
         const product = await trx
           .selectFrom('products')
-          .select(['stock', 'reorder_quantity', 'factory_id'])
+          .select((eb) => [
+            'stock',
+            'factory_id',
+            // An adaptive product orders its planned quantity (docs/planning.md).
+            eb.fn.coalesce('effective_reorder_quantity', 'reorder_quantity').as('reorder_quantity'),
+          ])
           .where('sku', '=', sku)
           .forUpdate()
           .executeTakeFirstOrThrow();

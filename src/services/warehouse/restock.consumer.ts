@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { StockArrival } from '../../contract/events.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../../databases/inventory/tables.ts';
@@ -44,7 +44,15 @@ export function restockWhenStockArrives(deps: RestockDeps) {
       if (!locked) return null;
       const closed = await trx
         .updateTable('replenishments')
-        .set({ status: 'completed', completed_at: new Date(), produced_quantity: arrival.quantity })
+        .set({
+          status: 'completed',
+          completed_at: new Date(),
+          produced_quantity: arrival.quantity,
+          // The factory's lead time, counted from the order being sent (or claimed to be sent, when the
+          // callback beats the factory's answer). A delivery after a timeout measures the timeout, not the factory.
+          lead_time_s: sql<number | null>`case when status <> 'timed_out'
+            then extract(epoch from (now() - coalesce(ordered_at, order_claimed_at))) end`,
+        })
         .where('id', '=', arrival.replenishmentId)
         // timed_out still accepts its late delivery once: the goods are real.
         .where('status', 'in', [...OPEN_REPLENISHMENT_STATUSES, 'timed_out'])

@@ -1,0 +1,162 @@
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { InventoryTables } from '../../../databases/inventory/tables.ts';
+import { decide } from './decision.ts';
+import { type DemandBucket, foldDemand } from './demand.ts';
+import { estimateLeadTime } from './lead-time.ts';
+import { databaseNowS } from './planning.repository.ts';
+import type { PlanningSettings } from './settings.ts';
+
+export interface PlanningJobDeps {
+  readonly db: Kysely<InventoryTables>;
+  readonly logger: Logger;
+  readonly settings: PlanningSettings;
+}
+
+/**
+ * Orders younger than this are left to the next run: an order's timestamp is taken just before its
+ * transaction commits, so the newest second may still be filling.
+ */
+const SETTLE_S = 1;
+/** However long the job was stopped, it reads at most this much history; older silence is folded as zero. */
+const MAX_CATCH_UP_S = 3600;
+
+interface PlanningSubject {
+  sku: string;
+  factory_id: string;
+  reorder_policy: 'fixed' | 'adaptive';
+  service_level: number;
+  order_multiple: number;
+  max_order_quantity: number | null;
+  reorder_quantity: number;
+  effective_reorder_point: number | null;
+  effective_reorder_quantity: number | null;
+  demand_per_s: number;
+  demand_variance: number;
+  observed_until_s: number;
+}
+
+/**
+ * Scheduled: folds the sales since the last run into each product's demand, estimates each factory's
+ * lead time from its recent deliveries, and stores the plan (docs/planning.md) of every product in
+ * product_planning. For an adaptive product it writes the plan into products.effective_reorder_point
+ * and effective_reorder_quantity, which replenishment acts on; only when they change, so a product
+ * row is locked as rarely as possible. Reads the orders table, adds nothing to checkout. One
+ * transaction per run that locks the planning rows first, so two runs never count a second twice.
+ * Returns how many adaptive products got a new plan.
+ */
+export function planReplenishment(deps: PlanningJobDeps) {
+  const { db, settings } = deps;
+  return async (): Promise<number> => {
+    const changed = await db.transaction().execute(async (trx) => {
+      const untilS = (await databaseNowS(trx)) - SETTLE_S;
+      // A product the job has not seen starts counting now, at no demand.
+      await sql`
+        insert into product_planning (sku, observed_until, lead_time_s, reorder_point, order_quantity)
+        select p.sku, to_timestamp(${untilS}::float8), ${settings.defaultLeadTimeS}::float8, p.reorder_point,
+          p.reorder_quantity
+        from products p
+        on conflict (sku) do nothing`.execute(trx);
+      const { rows: subjects } = await sql<PlanningSubject>`
+        select p.sku, p.factory_id, p.reorder_policy, p.service_level, p.order_multiple, p.max_order_quantity,
+          p.reorder_quantity, p.effective_reorder_point, p.effective_reorder_quantity,
+          pp.demand_per_s, pp.demand_variance, extract(epoch from pp.observed_until)::float8 as observed_until_s
+        from product_planning pp join products p on p.sku = pp.sku
+        order by pp.sku
+        for update of pp`.execute(trx);
+      if (subjects.length === 0) return 0;
+      const fromS = Math.max(Math.min(...subjects.map((s) => s.observed_until_s)), untilS - MAX_CATCH_UP_S);
+      const { rows: sales } = await sql<{ sku: string; at_s: number; units: number }>`
+        select sku, floor(extract(epoch from created_at))::float8 as at_s, sum(quantity)::int as units
+        from orders
+        where created_at >= to_timestamp(${fromS}::float8) and created_at < to_timestamp(${untilS}::float8)
+        group by 1, 2`.execute(trx);
+      const bucketsBySku = new Map<string, DemandBucket[]>();
+      for (const sale of sales) {
+        const list = bucketsBySku.get(sale.sku) ?? [];
+        list.push({ atS: sale.at_s, units: sale.units });
+        bucketsBySku.set(sale.sku, list);
+      }
+      const { rows: deliveries } = await sql<{ factory_id: string; lead_time_s: number }>`
+        select factory_id, lead_time_s from (
+          select factory_id, lead_time_s,
+            row_number() over (partition by factory_id order by completed_at desc) as n
+          from replenishments where lead_time_s is not null
+        ) recent
+        where n <= ${settings.leadTimeWindow}::int
+        order by factory_id, n`.execute(trx);
+      const leadSamples = new Map<string, number[]>();
+      for (const d of deliveries) {
+        const list = leadSamples.get(d.factory_id) ?? [];
+        list.push(d.lead_time_s);
+        leadSamples.set(d.factory_id, list);
+      }
+
+      const plans = subjects.map((s) => {
+        const demand = foldDemand(
+          { perSecond: s.demand_per_s, variance: s.demand_variance, observedUntilS: s.observed_until_s },
+          bucketsBySku.get(s.sku) ?? [],
+          untilS,
+          settings.demandHalfLifeS,
+        );
+        const lead = estimateLeadTime(leadSamples.get(s.factory_id) ?? [], settings);
+        const decision = decide({
+          demandPerSecond: demand.perSecond,
+          demandStdDev: Math.sqrt(demand.variance),
+          leadTimeS: lead.leadTimeS,
+          serviceLevel: s.service_level,
+          reorderQuantity: s.reorder_quantity,
+          orderMultiple: s.order_multiple,
+          maxOrderQuantity: s.max_order_quantity,
+          coverS: settings.coverS,
+        });
+        return { subject: s, demand, lead, decision };
+      });
+
+      await sql`
+        update product_planning pp set
+          demand_per_s = x.demand_per_s, demand_variance = x.demand_variance,
+          observed_until = to_timestamp(x.observed_until_s), lead_time_s = x.lead_time_s,
+          lead_time_deliveries = x.lead_time_deliveries, reorder_point = x.reorder_point,
+          order_quantity = x.order_quantity, planned_at = now()
+        from jsonb_to_recordset(${JSON.stringify(
+          plans.map((p) => ({
+            sku: p.subject.sku,
+            demand_per_s: p.demand.perSecond,
+            demand_variance: p.demand.variance,
+            observed_until_s: p.demand.observedUntilS,
+            lead_time_s: p.lead.leadTimeS,
+            lead_time_deliveries: p.lead.deliveries,
+            reorder_point: p.decision.reorderPoint,
+            order_quantity: p.decision.orderQuantity,
+          })),
+        )}::jsonb) as x(sku text, demand_per_s float8, demand_variance float8, observed_until_s float8,
+          lead_time_s float8, lead_time_deliveries int, reorder_point int, order_quantity int)
+        where pp.sku = x.sku`.execute(trx);
+
+      const moved = plans.filter(
+        (p) =>
+          p.subject.reorder_policy === 'adaptive' &&
+          (p.subject.effective_reorder_point !== p.decision.reorderPoint ||
+            p.subject.effective_reorder_quantity !== p.decision.orderQuantity),
+      );
+      if (moved.length > 0) {
+        await sql`
+          update products p set
+            effective_reorder_point = x.reorder_point, effective_reorder_quantity = x.order_quantity
+          from jsonb_to_recordset(${JSON.stringify(
+            moved.map((p) => ({
+              sku: p.subject.sku,
+              reorder_point: p.decision.reorderPoint,
+              order_quantity: p.decision.orderQuantity,
+            })),
+          )}::jsonb) as x(sku text, reorder_point int, order_quantity int)
+          -- A product switched to fixed since it was read keeps the operator's values.
+          where p.sku = x.sku and p.reorder_policy = 'adaptive'`.execute(trx);
+      }
+      return moved.length;
+    });
+    if (changed > 0) deps.logger.debug({ changed }, 'adaptive reorder points planned');
+    return changed;
+  };
+}

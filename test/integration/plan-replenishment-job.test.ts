@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
+import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
+import { type Database, openDatabase } from '../../src/platform/db/database.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { planReplenishment } from '../../src/services/sales/planning/plan-replenishment.job.ts';
+import { DEFAULT_PLANNING_SETTINGS } from '../../src/services/sales/planning/settings.ts';
+import { createPostgresDatabases, ENGINES, uniqueSku } from '../helpers/system.ts';
+
+/**
+ * The planning job by hand on a real database: what it reads (orders, deliveries), what it stores, and
+ * that the measurement survives closing and reopening the database.
+ */
+describe.each(ENGINES)('planning job on %s', (engine) => {
+  let dir: string;
+  let url: string | undefined;
+  let database: Database<InventoryTables>;
+  const open = () =>
+    openDatabase<InventoryTables>({ url, dataDir: dir, migrations: inventoryMigrations, thread: false });
+  const settings = { ...DEFAULT_PLANNING_SETTINGS, maxLeadTimeS: 120 };
+  const job = () => planReplenishment({ db: database.db, logger: createLogger('silent'), settings })();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'donut-planning-'));
+    url = engine === 'postgres' ? (await createPostgresDatabases()).DATABASE_URL : undefined;
+    database = await open();
+  });
+  afterAll(async () => {
+    await database?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const planningOf = (sku: string) =>
+    database.db.selectFrom('product_planning').selectAll().where('sku', '=', sku).executeTakeFirstOrThrow();
+  const effectiveOf = (sku: string) =>
+    database.db
+      .selectFrom('products')
+      .select(['effective_reorder_point', 'effective_reorder_quantity'])
+      .where('sku', '=', sku)
+      .executeTakeFirstOrThrow();
+
+  it('counts sales once, measures the factory, plans an adaptive product and keeps it all across a restart', async () => {
+    const sku = uniqueSku('JOB');
+    const fixedSku = uniqueSku('JOBFIXED');
+    const factory = uniqueSku('factory');
+    for (const [s, policy] of [
+      [sku, 'adaptive'],
+      [fixedSku, 'fixed'],
+    ] as const) {
+      await database.db
+        .insertInto('products')
+        .values({
+          sku: s,
+          name: 'Job',
+          price: '1.00',
+          stock: 10_000,
+          reorder_point: 2,
+          reorder_quantity: 10,
+          factory_id: factory,
+          reorder_policy: policy,
+          order_multiple: 10,
+        })
+        .execute();
+    }
+    await job();
+    const fresh = await planningOf(sku);
+    expect(fresh).toMatchObject({ demand_per_s: 0, lead_time_s: 60, lead_time_deliveries: 0 });
+
+    // Thirty seconds ago the job had not counted yet; since then 10 units per second for 20 seconds.
+    await sql`update product_planning set observed_until = now() - interval '30 seconds'`.execute(database.db);
+    for (let s = 25; s > 5; s--) {
+      for (const target of [sku, fixedSku]) {
+        await database.db
+          .insertInto('orders')
+          .values({
+            id: randomUUID(),
+            sku: target,
+            quantity: 10,
+            customer_id: 'job',
+            correlation_id: 'job',
+            created_at: sql<Date>`now() - make_interval(secs => ${s})`,
+          })
+          .execute();
+      }
+    }
+    // Three deliveries of about 6 s, one after a timeout (no lead time), one absurd (a timeout by its length).
+    for (const lead of [5, 6, 7, null, 900]) {
+      await database.db
+        .insertInto('replenishments')
+        .values({
+          id: randomUUID(),
+          sku,
+          quantity: 10,
+          factory_id: factory,
+          status: 'completed',
+          correlation_id: 'job',
+          completed_at: new Date(),
+          lead_time_s: lead,
+        })
+        .execute();
+    }
+    await job();
+    const measured = await planningOf(sku);
+    // 20 seconds at 10/s, half-life 20 s, then about five silent seconds: well above 3 and below 10.
+    expect(measured.demand_per_s).toBeGreaterThan(3);
+    expect(measured.demand_per_s).toBeLessThan(10);
+    expect(measured).toMatchObject({ lead_time_s: 6, lead_time_deliveries: 3 });
+    expect(measured.reorder_point).toBeGreaterThanOrEqual(Math.floor(measured.demand_per_s * 6));
+    expect(measured.order_quantity % 10).toBe(0);
+    expect(await effectiveOf(sku)).toEqual({
+      effective_reorder_point: measured.reorder_point,
+      effective_reorder_quantity: measured.order_quantity,
+    });
+    // A fixed product is planned as a suggestion only.
+    expect((await planningOf(fixedSku)).reorder_point).toBe(measured.reorder_point);
+    expect(await effectiveOf(fixedSku)).toEqual({ effective_reorder_point: null, effective_reorder_quantity: null });
+
+    // Running again counts no sale twice: the estimate can only have decayed.
+    await job();
+    const again = await planningOf(sku);
+    expect(again.demand_per_s).toBeLessThanOrEqual(measured.demand_per_s);
+    expect(again.demand_per_s).toBeGreaterThan(measured.demand_per_s / 2);
+
+    await database.close();
+    database = await open();
+    const reopened = await planningOf(sku);
+    expect(reopened.demand_per_s).toBe(again.demand_per_s);
+    await job();
+    const continued = await planningOf(sku);
+    expect(continued.demand_per_s).toBeGreaterThan(0);
+    expect(continued.demand_per_s).toBeLessThanOrEqual(again.demand_per_s);
+    expect(continued.lead_time_deliveries).toBe(3);
+  });
+});
