@@ -185,12 +185,14 @@ export const cartsAndCancellations: Migration = {
               continue;
             end if;
             c_remaining := '{}';
-            c_total := 0;
+            select sum(q)::int into c_total from unnest(c_quantities) q;
+            -- The order first: its lines refer to it.
+            insert into orders (id, sku, quantity, customer_id, correlation_id, created_at)
+              values (it."orderId", null, c_total, it."customerId", it."correlationId", it."createdAt");
             for c in 1 .. array_length(c_skus, 1) loop
               update products set stock = products.stock - c_quantities[c], updated_at = now()
                 where products.sku = c_skus[c];
               v_stock := c_stocks[c] - c_quantities[c];
-              c_total := c_total + c_quantities[c];
               c_remaining := c_remaining || jsonb_build_object(c_skus[c], v_stock);
               -- The batch's single-sku sales of this sku count down from here on.
               g := array_position(g_skus, c_skus[c]);
@@ -209,8 +211,6 @@ export const cartsAndCancellations: Migration = {
               return query select n, 'placed', v_stock, null::text, null::int, null::jsonb,
                 null::uuid, null::text, null::int, null::timestamptz, c_skus[c];
             end loop;
-            insert into orders (id, sku, quantity, customer_id, correlation_id, created_at)
-              values (it."orderId", null, c_total, it."customerId", it."correlationId", it."createdAt");
             insert into outbox (id, type, payload) values (it."eventId", 'order.placed', it.event);
             if it.key is not null then
               insert into idempotency_keys as i (customer_id, key, request_hash, status_code, response, created_at)
