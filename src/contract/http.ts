@@ -49,6 +49,15 @@ export type CartCheckoutRequest = z.infer<typeof CartCheckoutRequest>;
 export const CheckoutBody = z.union([CheckoutRequest, CartCheckoutRequest]);
 export type CheckoutBody = z.infer<typeof CheckoutBody>;
 
+/**
+ * Parses a checkout body with the one schema its shape calls for, so a 400 lists the invalid fields of
+ * that body (a union would only say that neither matched).
+ */
+export function parseCheckoutBody(body: unknown): CheckoutBody {
+  const cart = typeof body === 'object' && body !== null && 'items' in body;
+  return cart ? CartCheckoutRequest.parse(body) : CheckoutRequest.parse(body);
+}
+
 export const isCart = (body: CheckoutBody): body is CartCheckoutRequest => 'items' in body;
 
 /** An order id: the UUID checkout answered with. */

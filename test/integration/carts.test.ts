@@ -302,6 +302,13 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
       expect(events).toHaveLength(1);
       expect(events[0]!.data).toMatchObject({ orderId: id, customerId, quantity: 6 });
       await purchased(customerId, 0);
+
+      // The dashboard shows the cancellation: the count, and the order's status.
+      await waitFor('the dashboard to show the cancellation', async () => {
+        const snapshot = (await system.api('/dashboard/snapshot')).body;
+        const shown = snapshot.orders.find((o: { id: string }) => o.id === id.slice(0, 8));
+        return snapshot.cancellations >= 1 && shown?.status === 'cancelled' && shown.sku === 'cart';
+      });
     });
 
     it('cancels a single-sku order as an order of one line', async () => {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CheckoutBody, IdempotencyKey, OrderId, ProductInput, Sku } from '../../contract/http.ts';
+import { z } from 'zod';
+import { IdempotencyKey, OrderId, ProductInput, parseCheckoutBody, Sku } from '../../contract/http.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
 import { CoalescedRead, CoalescedReads } from '../../platform/coalesced-read.ts';
 import { correlationIdFrom, createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
@@ -63,7 +64,7 @@ export function createSalesApp(deps: SalesDeps) {
     const keyHeader = c.req.header('idempotency-key');
     const idempotencyKey =
       keyHeader === undefined ? undefined : readValue('Idempotency-Key', keyHeader, IdempotencyKey);
-    const request = await readJson(c, CheckoutBody);
+    const request = parseCheckoutBody(await readJson(c, z.unknown()));
     const correlationId = correlationIdFrom(c);
     c.header('X-Correlation-Id', correlationId);
     try {
