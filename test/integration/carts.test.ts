@@ -3,6 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/contract/events.ts';
+import { placeOrders } from '../../src/services/sales/checkout.ts';
 import {
   ENGINES,
   productBody,
@@ -227,6 +228,65 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
       expect(await open(low)).toHaveLength(1);
       expect(await open(high)).toHaveLength(0);
     });
+
+    it.each([
+      ['every key new', false],
+      ['a repeated key (item by item)', true],
+    ])(
+      'batches carts with single-sku checkouts in one call (%s): a cart that does not fit fails alone',
+      async (_path, repeatKey) => {
+        const a = await createProduct({ stock: 10 });
+        const b = await createProduct({ stock: 5 });
+        const customerId = `batch-${randomUUID()}`;
+        const item = (request: object, key: string) => ({
+          request: { ...request, customerId } as never,
+          idempotencyKey: key,
+          correlationId: key,
+        });
+        const outcomes = await placeOrders(
+          system.inventory.db,
+          [
+            item({ sku: a, quantity: 2 }, 'one'),
+            item(
+              {
+                items: [
+                  { sku: a, quantity: 3 },
+                  { sku: b, quantity: 4 },
+                ],
+              },
+              'cart-fits',
+            ),
+            item(
+              {
+                items: [
+                  { sku: b, quantity: 2 },
+                  { sku: a, quantity: 1 },
+                ],
+              },
+              'cart-short',
+            ),
+            item({ sku: a, quantity: 1 }, repeatKey ? 'one' : 'two'),
+            item({ sku: b, quantity: 1 }, 'three'),
+          ],
+          { idempotencyTtlS: 86_400 },
+        );
+        const status = outcomes.map((o) => ('answer' in o ? o.answer.status : o.error.status));
+        expect(status).toEqual([201, 201, 409, repeatKey ? 422 : 201, 201]);
+        // The batch's single-sku sales are decremented together, before its carts look: the short cart
+        // finds b after them (0, or 1 had it come first): either way 2 do not fit.
+        const shortages = 'error' in outcomes[2]! ? (outcomes[2].error.extra.shortages as Line[]) : [];
+        expect(shortages).toMatchObject([{ sku: b, requested: 2 }]);
+        expect((shortages[0] as unknown as { available: number }).available).toBeLessThanOrEqual(1);
+        expect('answer' in outcomes[1]! && outcomes[1].answer.body.remaining).toEqual({
+          [a]: expect.any(Number),
+          [b]: expect.any(Number),
+        });
+        // a: 2 + 3 (+ 1) sold, b: 4 + 1; the short cart sold nothing.
+        expect(await stockOf(a)).toBe(repeatKey ? 5 : 4);
+        expect(await stockOf(b)).toBe(0);
+        expect(await ordersOf(customerId)).toHaveLength(repeatKey ? 3 : 4);
+      },
+    );
 
     it('never oversells or deadlocks: carts sharing skus in opposite orders, with single-sku checkouts', async () => {
       const a = await createProduct({ stock: 30 });
