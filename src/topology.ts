@@ -38,7 +38,12 @@ export interface QueueDeclaration {
   readonly concurrency: number;
 }
 
-export type EventName = 'order.placed' | 'replenishment.requested' | 'replenishment.completed' | 'customer.promoted';
+export type EventName =
+  | 'order.placed'
+  | 'order.cancelled'
+  | 'replenishment.requested'
+  | 'replenishment.completed'
+  | 'customer.promoted';
 
 export interface EventDeclaration {
   readonly name: EventName;
@@ -98,6 +103,11 @@ export const topology: Topology = {
   ],
   events: [
     { name: 'order.placed', producer: 'sales', description: 'a checkout confirmed an order', bulk: true },
+    {
+      name: 'order.cancelled',
+      producer: 'sales',
+      description: 'an order was cancelled and its stock returned (once per order)',
+    },
     {
       name: 'replenishment.requested',
       producer: 'sales',
@@ -160,8 +170,9 @@ export const topology: Topology = {
     },
     {
       name: 'customer-purchases',
-      purpose: 'placed orders; its consumer adds each order once to the customer and promotes to VIP',
-      events: ['order.placed'],
+      purpose:
+        'placed and cancelled orders; its consumer adds each order once to the customer (promoting to VIP) and takes a cancelled one off once',
+      events: ['order.placed', 'order.cancelled'],
       consumer: { service: 'customers', handler: 'recordPurchase' },
       visibilityTimeoutS: 5,
       maxReceiveCount: 3,
@@ -174,6 +185,20 @@ export const topology: Topology = {
     { method: 'GET', path: '/products/:sku', service: 'sales', auth: 'public', summary: 'one product' },
     { method: 'PUT', path: '/products/:sku', service: 'sales', auth: 'admin', summary: 'create or replace a product' },
     { method: 'POST', path: '/checkout', service: 'sales', auth: 'public', summary: 'buy; decrements stock' },
+    {
+      method: 'GET',
+      path: '/orders/:id',
+      service: 'sales',
+      auth: 'admin',
+      summary: 'an order with its lines and status',
+    },
+    {
+      method: 'POST',
+      path: '/orders/:id/cancel',
+      service: 'sales',
+      auth: 'admin',
+      summary: 'cancel an order; its stock returns once',
+    },
     {
       method: 'POST',
       path: '/factory/callbacks/:replenishmentId',

@@ -58,8 +58,9 @@ export const DashboardSnapshot = z.object({
   orders: z.array(
     z.object({
       id: z.string().meta({ description: 'the first 8 characters of the order id' }),
-      sku: z.string(),
-      quantity: z.number().int(),
+      sku: z.string().meta({ description: 'the sku, or `cart` for an order of several lines' }),
+      quantity: z.number().int().meta({ description: 'the total over its lines' }),
+      status: z.enum(['placed', 'cancelled']),
       customer: z
         .string()
         .meta({ description: 'anonymized customer handle: a keyed hash, nothing of the customer id itself' }),
@@ -75,6 +76,8 @@ export const DashboardSnapshot = z.object({
     z.object({ customer: z.string(), tier: z.enum(['normal', 'vip']), purchasedQuantity: z.number().int() }),
   ),
   vipThreshold: z.number().int(),
+  /** Orders cancelled since the shop opened. */
+  cancellations: z.number().int(),
   /** Orders and units per second over the last `orders.length` seconds, oldest first, ending at `at`. */
   throughput: z.object({ bucketS: z.number().int(), orders: z.array(z.number()), units: z.array(z.number()) }),
   /** Counters since start, for the live counts on the architecture diagram's edges. */

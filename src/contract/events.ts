@@ -13,13 +13,30 @@ export const EventEnvelope = z.object({
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
+const OrderLine = z.object({ sku: z.string(), quantity: z.number().int().positive() });
+
+/**
+ * `quantity` is the order's total. A single-sku order also has `sku` and `remaining` (as before);
+ * `items` lists the lines of every order (older single-sku events have none).
+ */
 export const OrderPlaced = z.object({
   orderId: z.string(),
-  sku: z.string(),
+  sku: z.string().optional(),
   quantity: z.number().int().positive(),
   customerId: z.string(),
-  remaining: z.number().int().min(0),
+  remaining: z.number().int().min(0).optional(),
+  items: z.array(OrderLine).optional(),
   createdAt: z.string(),
+});
+
+/** A placed order was cancelled and its stock returned; written once per order. */
+export const OrderCancelled = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  items: z.array(OrderLine),
+  /** The order's total quantity. */
+  quantity: z.number().int().positive(),
+  cancelledAt: z.string(),
 });
 
 export const ReplenishmentRequested = z.object({
@@ -53,6 +70,7 @@ export const CustomerPromoted = z.object({
 
 export const eventSchemas = {
   'order.placed': OrderPlaced,
+  'order.cancelled': OrderCancelled,
   'replenishment.requested': ReplenishmentRequested,
   'replenishment.completed': ReplenishmentCompleted,
   'customer.promoted': CustomerPromoted,

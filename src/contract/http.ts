@@ -28,6 +28,41 @@ export const CheckoutRequest = z.strictObject({
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
+export const CartLine = z.strictObject({ sku: Sku, quantity: CheckoutRequest.shape.quantity });
+export type CartLine = z.infer<typeof CartLine>;
+
+/** Most lines one cart may hold. */
+export const MAX_CART_LINES = 50;
+
+/** A cart: 1 to 50 lines, each sku at most once; sold all or nothing. */
+export const CartCheckoutRequest = z.strictObject({
+  items: z
+    .array(CartLine)
+    .min(1)
+    .max(MAX_CART_LINES)
+    .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear only once'),
+  customerId: CustomerId,
+});
+export type CartCheckoutRequest = z.infer<typeof CartCheckoutRequest>;
+
+/** POST /checkout takes either body; `items` tells a cart from a single-sku order. */
+export const CheckoutBody = z.union([CheckoutRequest, CartCheckoutRequest]);
+export type CheckoutBody = z.infer<typeof CheckoutBody>;
+
+/**
+ * Parses a checkout body with the one schema its shape calls for, so a 400 lists the invalid fields of
+ * that body (a union would only say that neither matched).
+ */
+export function parseCheckoutBody(body: unknown): CheckoutBody {
+  const cart = typeof body === 'object' && body !== null && 'items' in body;
+  return cart ? CartCheckoutRequest.parse(body) : CheckoutRequest.parse(body);
+}
+
+export const isCart = (body: CheckoutBody): body is CartCheckoutRequest => 'items' in body;
+
+/** An order id: the UUID checkout answered with. */
+export const OrderId = z.uuid();
+
 export const IdempotencyKey = StorableText.min(1).max(255);
 
 export const ProductInput = z
@@ -137,4 +172,22 @@ export interface Order {
   quantity: number;
   customerId: string;
   createdAt: string;
+}
+
+/** A placed cart as POST /checkout answers it. */
+export interface CartOrder {
+  id: string;
+  customerId: string;
+  items: CartLine[];
+  createdAt: string;
+}
+
+/** An order as GET /orders/{id} shows it; a single-sku order has one line. */
+export interface OrderView {
+  id: string;
+  customerId: string;
+  items: CartLine[];
+  status: 'placed' | 'cancelled';
+  createdAt: string;
+  cancelledAt: string | null;
 }

@@ -2,7 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { topology } from '../topology.ts';
-import { CheckoutRequest, ProductInput } from './http.ts';
+import { CheckoutBody, ProductInput } from './http.ts';
 import { buildOpenApiDocument, openApiPath, operationKey } from './openapi.ts';
 import { OPERATIONS } from './operations.ts';
 
@@ -52,11 +52,16 @@ describe('OpenAPI document', () => {
       const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
       return rest;
     };
-    expect(bodySchema('/checkout', 'post')).toEqual(plain(CheckoutRequest));
+    expect(bodySchema('/checkout', 'post')).toEqual(plain(CheckoutBody));
     expect(bodySchema('/products/{sku}', 'put')).toEqual(plain(ProductInput));
-    expect(bodySchema('/checkout', 'post')).toMatchObject({
+    const [single, cart] = bodySchema('/checkout', 'post').anyOf;
+    expect(single).toMatchObject({
       additionalProperties: false,
       properties: { quantity: { type: 'integer', minimum: 1, maximum: 1000 } },
+    });
+    expect(cart).toMatchObject({
+      additionalProperties: false,
+      properties: { items: { type: 'array', minItems: 1, maxItems: 50 } },
     });
   });
 });

@@ -3,16 +3,19 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { HttpMethod, RouteDeclaration, Topology } from '../topology.ts';
 import { DashboardSnapshot } from './dashboard.ts';
 import { FactoryOrderBody } from './factory.ts';
-import { CheckoutRequest, ProductInput } from './http.ts';
+import { CheckoutBody, ProductInput } from './http.ts';
 import { errorResponse, OPERATIONS, type OperationSpec, type ResponseSpec } from './operations.ts';
 import {
   CallbackAcceptedResponse,
+  CartCheckoutResponse,
+  CartOutOfStockResponse,
   CheckoutResponse,
   CustomerResponse,
   DeadLetterListResponse,
   ErrorResponse,
   HealthResponse,
   NotificationListResponse,
+  OrderEnvelopeResponse,
   OutOfStockResponse,
   ProductListResponse,
   ProductResponse,
@@ -31,7 +34,7 @@ import {
 
 type JsonSchema = Record<string, unknown>;
 
-const REQUEST_SCHEMAS: Readonly<Record<string, z.ZodType>> = { CheckoutRequest, ProductInput, FactoryOrderBody };
+const REQUEST_SCHEMAS: Readonly<Record<string, z.ZodType>> = { CheckoutBody, ProductInput, FactoryOrderBody };
 const RESPONSE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   Error: ErrorResponse,
   OutOfStock: OutOfStockResponse,
@@ -39,6 +42,9 @@ const RESPONSE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   Product: ProductResponse,
   ProductList: ProductListResponse,
   Checkout: CheckoutResponse,
+  CartCheckout: CartCheckoutResponse,
+  CartOutOfStock: CartOutOfStockResponse,
+  Order: OrderEnvelopeResponse,
   CallbackAccepted: CallbackAcceptedResponse,
   Customer: CustomerResponse,
   NotificationList: NotificationListResponse,

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { DashboardSnapshot } from './dashboard.ts';
 import { FactoryOrderBody } from './factory.ts';
-import { CheckoutRequest, IdempotencyKey, ProductInput, Sku, Text } from './http.ts';
+import { CheckoutBody, IdempotencyKey, OrderId, ProductInput, Sku, Text } from './http.ts';
 import {
   CallbackAcceptedResponse,
+  CartCheckoutResponse,
+  CartOutOfStockResponse,
   CheckoutResponse,
   CustomerResponse,
   DeadLetterListResponse,
   ErrorResponse,
   HealthResponse,
   NotificationListResponse,
+  OrderEnvelopeResponse,
   OutOfStockResponse,
   ProductListResponse,
   ProductResponse,
@@ -52,6 +55,7 @@ export const errorResponse = (description: string): ResponseSpec => ({ descripti
 const text = (description: string, contentType: string): ResponseSpec => ({ description, contentType });
 const queueParam: ParameterSpec = { schema: z.string(), description: 'a queue `name` from GET /ops/queues' };
 const skuParam: ParameterSpec = { schema: Sku, description: 'the product' };
+const orderIdParam: ParameterSpec = { schema: OrderId, description: 'the order id checkout answered with' };
 
 /** Keyed `METHOD /path` exactly as in the topology. */
 export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
@@ -77,7 +81,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   },
   'POST /checkout': {
     description:
-      'Buys `quantity` of `sku`: stock never goes below zero. The same Idempotency-Key with the same body answers the first answer again (header Idempotent-Replayed: true) and places no second order.',
+      'Buys `quantity` of `sku`, or a cart (`items`: 1 to 50 lines, each sku once) all or nothing: stock never goes below zero. The same Idempotency-Key with the same body (the whole cart) answers the first answer again (header Idempotent-Replayed: true) and places no second order.',
     headers: {
       'Idempotency-Key': { schema: IdempotencyKey, description: 'makes a retry safe', required: false },
       'X-Correlation-Id': {
@@ -86,21 +90,37 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         required: false,
       },
     },
-    body: CheckoutRequest,
+    body: CheckoutBody,
     responses: {
       201: {
-        description: 'the order was placed',
-        schema: CheckoutResponse,
+        description: 'the order was placed (a cart answers its lines and the remaining stock per sku)',
+        schema: z.union([CheckoutResponse, CartCheckoutResponse]),
         headers: { 'Idempotent-Replayed': '`true` when this is the stored answer of an earlier request with this key' },
       },
-      400: errorResponse('invalid_request'),
-      404: errorResponse('product_not_found'),
+      400: errorResponse('invalid_request (for a cart also: no lines, more than 50, or a repeated sku)'),
+      404: errorResponse('product_not_found; for a cart, `details` name every unknown sku'),
       409: {
         description:
-          'out_of_stock; `replenishment` is the open one, opened now when the stock found is at or below the reorder point, or null',
-        schema: OutOfStockResponse,
+          'out_of_stock, nothing sold; `replenishment` is the open one, opened now when the stock found is at or below the reorder point, or null. A cart lists one `shortages` entry per line that did not fit.',
+        schema: z.union([OutOfStockResponse, CartOutOfStockResponse]),
       },
       422: errorResponse('idempotency_key_reused: the key was used with another body'),
+    },
+  },
+  'GET /orders/:id': {
+    pathParams: { id: orderIdParam },
+    responses: {
+      200: { description: 'the order, its lines and status', schema: OrderEnvelopeResponse },
+      404: errorResponse('order_not_found'),
+    },
+  },
+  'POST /orders/:id/cancel': {
+    description:
+      'Cancels the order: its stock returns in the same transaction, once, and order.cancelled is published. Cancelling a cancelled order answers the same and changes nothing.',
+    pathParams: { id: orderIdParam },
+    responses: {
+      200: { description: 'the cancelled order', schema: OrderEnvelopeResponse },
+      404: errorResponse('order_not_found'),
     },
   },
   'POST /factory/callbacks/:replenishmentId': {

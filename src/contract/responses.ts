@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Order, Product, Replenishment, ReplenishmentPlanLine } from './http.ts';
+import type { CartOrder, Order, OrderView, Product, Replenishment, ReplenishmentPlanLine } from './http.ts';
 
 /**
  * The answers of the HTTP API as zod schemas, for the OpenAPI document. The TypeScript interfaces
@@ -100,10 +100,48 @@ export const OrderResponse = z.object({
 
 export const CheckoutResponse = z.object({ order: OrderResponse, remaining: z.number().int() });
 
+const OrderLineResponse = z.object({ sku: z.string(), quantity: z.number().int() });
+
+export const CartOrderResponse = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  items: z.array(OrderLineResponse),
+  createdAt: Timestamp,
+});
+
+export const CartCheckoutResponse = z.object({
+  order: CartOrderResponse,
+  remaining: z.record(z.string(), z.number().int()).meta({ description: 'stock left, per sku of the cart' }),
+});
+
 export const OutOfStockResponse = ErrorResponse.extend({
   available: z.number().int(),
   replenishment: ReplenishmentResponse.nullable(),
 });
+
+export const CartOutOfStockResponse = ErrorResponse.extend({
+  shortages: z
+    .array(
+      z.object({
+        sku: z.string(),
+        requested: z.number().int(),
+        available: z.number().int(),
+        replenishment: ReplenishmentResponse.nullable(),
+      }),
+    )
+    .meta({ description: 'one entry per line that did not fit; nothing was sold' }),
+});
+
+export const OrderViewResponse = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  items: z.array(OrderLineResponse),
+  status: z.enum(['placed', 'cancelled']),
+  createdAt: Timestamp,
+  cancelledAt: Timestamp.nullable(),
+});
+
+export const OrderEnvelopeResponse = z.object({ order: OrderViewResponse });
 
 export const CallbackAcceptedResponse = z.object({ status: z.literal('accepted'), replenishmentId: z.string() });
 
@@ -167,5 +205,7 @@ const sameShapes: [
   Same<z.infer<typeof ProductResponse>, Product>,
   Same<z.infer<typeof OrderResponse>, Order>,
   Same<z.infer<typeof ReplenishmentPlanLineResponse>, ReplenishmentPlanLine>,
-] = [true, true, true, true];
+  Same<z.infer<typeof CartOrderResponse>, CartOrder>,
+  Same<z.infer<typeof OrderViewResponse>, OrderView>,
+] = [true, true, true, true, true, true];
 void sameShapes;

@@ -13,6 +13,7 @@ import { placeOrdersOpensReplenishments } from './migrations/2026-11-26-10-place
 import { placeOrdersDecrementsEachSkuOnce } from './migrations/2026-11-27-11-place-orders-decrements-each-sku-once.ts';
 import { replenishmentOrderClaims } from './migrations/2026-12-05-12-replenishment-order-claims.ts';
 import { checkoutKeysPerCustomer } from './migrations/2026-12-05-13-checkout-keys-per-customer.ts';
+import { cartsAndCancellations } from './migrations/2026-12-05-14-carts-and-cancellations.ts';
 import { demandAndLeadTime } from './migrations/2026-12-05-15-demand-and-lead-time.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
@@ -31,5 +32,6 @@ export const inventoryMigrations: Record<string, Migration> = {
   '2026-11-27-11-place-orders-decrements-each-sku-once': placeOrdersDecrementsEachSkuOnce,
   '2026-12-05-12-replenishment-order-claims': replenishmentOrderClaims,
   '2026-12-05-13-checkout-keys-per-customer': checkoutKeysPerCustomer,
+  '2026-12-05-14-carts-and-cancellations': cartsAndCancellations,
   '2026-12-05-15-demand-and-lead-time': demandAndLeadTime,
 };

@@ -12,17 +12,31 @@ create table idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created_at ON idempotency_keys USING btree (created_at);
 
+create table order_lines (
+  order_id uuid not null,
+  sku text not null,
+  quantity integer not null,
+  constraint order_lines_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders(id),
+  constraint order_lines_pkey PRIMARY KEY (order_id, sku),
+  constraint order_lines_sku_fkey FOREIGN KEY (sku) REFERENCES products(sku),
+  constraint order_lines_quantity_check CHECK (quantity > 0)
+);
+
 create table orders (
   id uuid not null,
-  sku text not null,
+  sku text,
   quantity integer not null,
   customer_id text not null,
   correlation_id text not null,
   created_at timestamp with time zone not null default now(),
+  status text not null default 'placed'::text,
+  cancelled_at timestamp with time zone,
   constraint orders_pkey PRIMARY KEY (id),
   constraint orders_sku_fkey FOREIGN KEY (sku) REFERENCES products(sku),
-  constraint orders_quantity_check CHECK (quantity > 0)
+  constraint orders_quantity_check CHECK (quantity > 0),
+  constraint orders_status_check CHECK (status = ANY (ARRAY['placed'::text, 'cancelled'::text]))
 );
+CREATE INDEX orders_cancelled ON orders USING btree (cancelled_at) WHERE (status = 'cancelled'::text);
 CREATE INDEX orders_created_at ON orders USING btree (created_at);
 
 create table outbox (
@@ -103,6 +117,51 @@ create table replenishments (
 CREATE INDEX replenishments_lead_times ON replenishments USING btree (factory_id, completed_at DESC) WHERE (lead_time_s IS NOT NULL);
 CREATE UNIQUE INDEX replenishments_one_open_per_sku ON replenishments USING btree (sku) WHERE (status = ANY (ARRAY['requested'::text, 'ordering'::text, 'unconfirmed'::text, 'ordered'::text]));
 
+create view order_items as
+ SELECT o.id AS order_id,
+    o.sku,
+    o.quantity
+   FROM orders o
+  WHERE (o.sku IS NOT NULL)
+UNION ALL
+ SELECT l.order_id,
+    l.sku,
+    l.quantity
+   FROM order_lines l;
+
+CREATE OR REPLACE FUNCTION cancel_order(p_order_id uuid, p_event_id uuid, p_correlation_id text)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+declare
+  o orders;
+  l record;
+  v_items jsonb;
+begin
+  update orders set status = 'cancelled', cancelled_at = now()
+    where id = p_order_id and status = 'placed'
+    returning * into o;
+  if not found then
+    perform from orders where id = p_order_id;
+    return case when found then 'unchanged' else 'missing' end;
+  end if;
+  -- Stock returns in sku order, the order carts lock in. An open replenishment stays open.
+  for l in select i.sku, i.quantity from order_items i where i.order_id = p_order_id order by i.sku loop
+    update products set stock = products.stock + l.quantity, updated_at = now() where products.sku = l.sku;
+  end loop;
+  select jsonb_agg(jsonb_build_object('sku', i.sku, 'quantity', i.quantity) order by i.sku) into v_items
+    from order_items i where i.order_id = p_order_id;
+  insert into outbox (id, type, payload) values (p_event_id, 'order.cancelled', jsonb_build_object(
+    'id', p_event_id, 'type', 'order.cancelled',
+    'occurredAt', to_char(o.cancelled_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'correlationId', p_correlation_id,
+    'data', jsonb_build_object(
+      'orderId', o.id, 'customerId', o.customer_id, 'items', v_items, 'quantity', o.quantity,
+      'cancelledAt', to_char(o.cancelled_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))));
+  return 'cancelled';
+end
+$function$
+
 CREATE OR REPLACE FUNCTION insert_replenishment_if_none(p_sku text, p_quantity integer, p_factory_id text, p_stock integer, p_correlation_id text, p_new jsonb)
  RETURNS replenishments
  LANGUAGE plpgsql
@@ -130,7 +189,7 @@ end
 $function$
 
 CREATE OR REPLACE FUNCTION place_orders(p_items jsonb, p_replenishments jsonb, p_key_ttl_s integer)
- RETURNS TABLE(idx integer, outcome text, stock integer, earlier_hash text, earlier_status integer, earlier_response jsonb, r_id uuid, r_status text, r_quantity integer, r_requested_at timestamp with time zone)
+ RETURNS TABLE(idx integer, outcome text, stock integer, earlier_hash text, earlier_status integer, earlier_response jsonb, r_id uuid, r_status text, r_quantity integer, r_requested_at timestamp with time zone, line_sku text)
  LANGUAGE plpgsql
 AS $function$
 declare
@@ -161,6 +220,19 @@ declare
   short_sku text;
   short_stock int;
   short_r replenishments;
+  -- A cart: its lines in sku order, what each found, and its answer's remaining stock per sku.
+  l record;
+  c_skus text[];
+  c_quantities int[];
+  c_stocks int[];
+  c_reorder_points int[];
+  c_reorder_quantities int[];
+  c_factory_ids text[];
+  c int;
+  c_total int;
+  c_missing boolean;
+  c_short boolean;
+  c_remaining jsonb;
 begin
   select count(x.key) = count(distinct (x."customerId", x.key)) filter (where x.key is not null),
          coalesce(array_agg(x."customerId") filter (where x.key is not null), '{}'),
@@ -181,7 +253,8 @@ begin
   if grouped then
     with totals as (
       select x.sku, sum(x.quantity) as quantity
-      from jsonb_to_recordset(p_items) as x(sku text, quantity int)
+      from jsonb_to_recordset(p_items) as x(sku text, quantity int, lines jsonb)
+      where x.lines is null
       group by x.sku
     ),
     decremented as (
@@ -198,7 +271,8 @@ begin
   end if;
   for it in select * from jsonb_to_recordset(p_items) as x(
       sku text, quantity int, "orderId" uuid, "customerId" text, "correlationId" text,
-      "createdAt" timestamptz, "eventId" uuid, event jsonb, key text, "requestHash" text, response jsonb)
+      "createdAt" timestamptz, "eventId" uuid, event jsonb, key text, "requestHash" text, response jsonb,
+      lines jsonb)
   loop
     n := n + 1;
     key_rows := 0;
@@ -208,9 +282,106 @@ begin
         where i.customer_id = it."customerId" and i.key = it.key and i.created_at >= v_cutoff;
       if found then
         return query select n, 'replay', null::int, k.request_hash, k.status_code, k.response,
-          null::uuid, null::text, null::int, null::timestamptz;
+          null::uuid, null::text, null::int, null::timestamptz, it.sku;
         continue;
       end if;
+    end if;
+    if it.lines is not null then
+      -- A cart, all or nothing. Its rows are locked in sku order, the one order every cart and
+      -- cancellation takes, so carts sharing skus in any order wait for each other, never deadlock.
+      c_skus := '{}'; c_quantities := '{}'; c_stocks := '{}'; c_reorder_points := '{}';
+      c_reorder_quantities := '{}'; c_factory_ids := '{}';
+      c_missing := false;
+      c_short := false;
+      for l in select x.sku, x.quantity from jsonb_to_recordset(it.lines) as x(sku text, quantity int) order by x.sku
+      loop
+        select pr.stock, pr.reorder_point, pr.reorder_quantity, pr.factory_id
+          into v_stock, v_reorder_point, v_reorder_quantity, v_factory_id
+          from products pr where pr.sku = l.sku for update;
+        if not found then
+          c_missing := true;
+          return query select n, 'missing', null::int, null::text, null::int, null::jsonb,
+            null::uuid, null::text, null::int, null::timestamptz, l.sku;
+          continue;
+        end if;
+        c_skus := c_skus || l.sku;
+        c_quantities := c_quantities || l.quantity;
+        c_stocks := c_stocks || v_stock;
+        c_reorder_points := c_reorder_points || v_reorder_point;
+        c_reorder_quantities := c_reorder_quantities || v_reorder_quantity;
+        c_factory_ids := c_factory_ids || v_factory_id;
+        if v_stock < l.quantity then
+          c_short := true;
+        end if;
+      end loop;
+      if c_missing then
+        continue;
+      end if;
+      if c_short then
+        -- One shortage per line that did not fit, each opening its sku's replenishment as a refused
+        -- single-sku checkout would.
+        for c in 1 .. array_length(c_skus, 1) loop
+          if c_stocks[c] < c_quantities[c] then
+            short_r := null;
+            if c_stocks[c] <= c_reorder_points[c] then
+              short_r := insert_replenishment_if_none(c_skus[c], c_reorder_quantities[c], c_factory_ids[c],
+                c_stocks[c], it."correlationId", p_replenishments->c_skus[c]);
+            end if;
+            if short_r.id is null then
+              select * into short_r from replenishments rp
+                where rp.sku = c_skus[c] and rp.status in ('requested', 'ordering', 'unconfirmed', 'ordered');
+            end if;
+            if short_r.id is not null then
+              open_skus := open_skus || c_skus[c];
+            end if;
+            return query select n, 'short', c_stocks[c], null::text, null::int, null::jsonb,
+              short_r.id, short_r.status, short_r.quantity, short_r.requested_at, c_skus[c];
+          end if;
+        end loop;
+        continue;
+      end if;
+      c_remaining := '{}';
+      select sum(q)::int into c_total from unnest(c_quantities) q;
+      -- The order first: its lines refer to it.
+      insert into orders (id, sku, quantity, customer_id, correlation_id, created_at)
+        values (it."orderId", null, c_total, it."customerId", it."correlationId", it."createdAt");
+      for c in 1 .. array_length(c_skus, 1) loop
+        update products set stock = products.stock - c_quantities[c], updated_at = now()
+          where products.sku = c_skus[c];
+        v_stock := c_stocks[c] - c_quantities[c];
+        c_remaining := c_remaining || jsonb_build_object(c_skus[c], v_stock);
+        -- The batch's single-sku sales of this sku count down from here on.
+        g := array_position(g_skus, c_skus[c]);
+        if g is not null then
+          g_stock[g] := g_stock[g] - c_quantities[c];
+        end if;
+        if short_sku = c_skus[c] then
+          short_sku := null;
+        end if;
+        insert into order_lines (order_id, sku, quantity) values (it."orderId", c_skus[c], c_quantities[c]);
+        if v_stock <= c_reorder_points[c] and not (c_skus[c] = any(open_skus)) then
+          perform insert_replenishment_if_none(c_skus[c], c_reorder_quantities[c], c_factory_ids[c],
+            v_stock, it."correlationId", p_replenishments->c_skus[c]);
+          open_skus := open_skus || c_skus[c];
+        end if;
+        return query select n, 'placed', v_stock, null::text, null::int, null::jsonb,
+          null::uuid, null::text, null::int, null::timestamptz, c_skus[c];
+      end loop;
+      insert into outbox (id, type, payload) values (it."eventId", 'order.placed', it.event);
+      if it.key is not null then
+        insert into idempotency_keys as i (customer_id, key, request_hash, status_code, response, created_at)
+          values (it."customerId", it.key, it."requestHash", 201,
+            jsonb_set(it.response, '{remaining}', c_remaining), now())
+          on conflict (customer_id, key) do update
+            set request_hash = excluded.request_hash, status_code = excluded.status_code,
+                response = excluded.response, created_at = excluded.created_at
+            where i.created_at < v_cutoff;
+        get diagnostics key_rows = row_count;
+        if key_rows = 0 then
+          raise exception 'Idempotency-Key taken by a concurrent request' using errcode = 'serialization_failure';
+        end if;
+      end if;
+      continue;
     end if;
     g := array_position(g_skus, it.sku);
     if g is not null then
@@ -234,7 +405,7 @@ begin
             from products pr where pr.sku = it.sku;
           if not found then
             return query select n, 'missing', null::int, null::text, null::int, null::jsonb,
-              null::uuid, null::text, null::int, null::timestamptz;
+              null::uuid, null::text, null::int, null::timestamptz, it.sku;
             continue;
           end if;
           short_r := null;
@@ -253,7 +424,7 @@ begin
           end if;
         end if;
         return query select n, 'short', short_stock, null::text, null::int, null::jsonb,
-          short_r.id, short_r.status, short_r.quantity, short_r.requested_at;
+          short_r.id, short_r.status, short_r.quantity, short_r.requested_at, it.sku;
         continue;
       end if;
       -- A sale changed the stock a refusal reports: look it up again at the next shortage.
@@ -287,7 +458,7 @@ begin
       open_skus := open_skus || it.sku;
     end if;
     return query select n, 'placed', v_stock, null::text, null::int, null::jsonb,
-      null::uuid, null::text, null::int, null::timestamptz;
+      null::uuid, null::text, null::int, null::timestamptz, it.sku;
   end loop;
 end
 $function$

@@ -8,6 +8,9 @@ import type { OutboxTable } from '../../platform/outbox.ts';
 export interface InventoryTables {
   products: ProductsTable;
   orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  /** A view: every order's lines, a single-sku order's one line from its row, a cart's from order_lines. */
+  order_items: OrderItemsView;
   idempotency_keys: IdempotencyKeysTable;
   replenishments: ReplenishmentsTable;
   outbox: OutboxTable;
@@ -56,13 +59,30 @@ export interface ProductPlanningTable {
   planned_at: Timestamp;
 }
 
+export type OrderStatus = 'placed' | 'cancelled';
+
+/** A single-sku order keeps its sku here; a cart has none (its lines are in order_lines). `quantity` is the total. */
 export interface OrdersTable {
   id: string;
-  sku: string;
+  sku: string | null;
   quantity: number;
   customer_id: string;
   correlation_id: string;
+  status: ColumnType<OrderStatus, OrderStatus | undefined, OrderStatus>;
+  cancelled_at: Timestamp | null;
   created_at: Timestamp;
+}
+
+export interface OrderLinesTable {
+  order_id: string;
+  sku: string;
+  quantity: number;
+}
+
+export interface OrderItemsView {
+  order_id: string;
+  sku: string;
+  quantity: number;
 }
 
 /** A placed order's answer under its customer's Idempotency-Key, remembered for IDEMPOTENCY_TTL_S. */

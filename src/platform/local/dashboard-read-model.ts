@@ -52,33 +52,41 @@ export function createDashboardReadModel(sources: DashboardSources): () => Promi
   const factory = factoryProbe(sources.factoryUrl);
 
   return async () => {
-    const [products, replenishments, orders, throughput, mails, customers, queues, flow] = await Promise.all([
-      sources.inventory.selectFrom('products').selectAll().orderBy('sku').limit(MAX_PRODUCTS).execute(),
-      latestReplenishments(sources.inventory),
-      sources.inventory
-        .selectFrom('orders')
-        .select(['id', 'sku', 'quantity', 'customer_id', 'created_at'])
-        .orderBy('created_at', 'desc')
-        .limit(RECENT_ORDERS)
-        .execute(),
-      throughputPerSecond(sources.inventory),
-      sources.notifications
-        .selectFrom('notifications')
-        .select(['kind', 'subject', 'sku', 'sent_at'])
-        .where('status', '=', 'sent')
-        .orderBy('sent_at', 'desc')
-        .limit(RECENT_MAILS)
-        .execute(),
-      sources.customers
-        .selectFrom('customers')
-        .select(['id', 'tier', 'purchased_quantity'])
-        .orderBy('purchased_quantity', 'desc')
-        .orderBy('id')
-        .limit(TOP_CUSTOMERS)
-        .execute(),
-      sources.queues(),
-      flowCounters(sources.metrics),
-    ]);
+    const [products, replenishments, orders, throughput, mails, customers, queues, flow, cancelled] = await Promise.all(
+      [
+        sources.inventory.selectFrom('products').selectAll().orderBy('sku').limit(MAX_PRODUCTS).execute(),
+        latestReplenishments(sources.inventory),
+        sources.inventory
+          .selectFrom('orders')
+          .select(['id', 'sku', 'quantity', 'customer_id', 'status', 'created_at'])
+          .orderBy('created_at', 'desc')
+          .limit(RECENT_ORDERS)
+          .execute(),
+        throughputPerSecond(sources.inventory),
+        sources.notifications
+          .selectFrom('notifications')
+          .select(['kind', 'subject', 'sku', 'sent_at'])
+          .where('status', '=', 'sent')
+          .orderBy('sent_at', 'desc')
+          .limit(RECENT_MAILS)
+          .execute(),
+        sources.customers
+          .selectFrom('customers')
+          .select(['id', 'tier', 'purchased_quantity'])
+          .orderBy('purchased_quantity', 'desc')
+          .orderBy('id')
+          .limit(TOP_CUSTOMERS)
+          .execute(),
+        sources.queues(),
+        flowCounters(sources.metrics),
+        // Served by the partial index of cancelled orders, however many orders there are.
+        sources.inventory
+          .selectFrom('orders')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('status', '=', 'cancelled')
+          .executeTakeFirstOrThrow(),
+      ],
+    );
     const progress = new Map(
       await Promise.all(replenishments.map(async (row) => [row.sku, await toProgress(row, factory)] as const)),
     );
@@ -97,8 +105,9 @@ export function createDashboardReadModel(sources: DashboardSources): () => Promi
       queues,
       orders: orders.map((o) => ({
         id: o.id.slice(0, 8),
-        sku: o.sku,
+        sku: o.sku ?? 'cart',
         quantity: o.quantity,
+        status: o.status,
         customer: customerHandle(o.customer_id),
         createdAt: iso(o.created_at),
       })),
@@ -109,6 +118,7 @@ export function createDashboardReadModel(sources: DashboardSources): () => Promi
         purchasedQuantity: c.purchased_quantity,
       })),
       vipThreshold: sources.vipThreshold,
+      cancellations: Number(cancelled.n),
       throughput,
       flow,
     };

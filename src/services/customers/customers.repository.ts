@@ -68,6 +68,36 @@ export async function recordPurchases(
   });
 }
 
+export interface CancellationInput {
+  readonly orderId: string;
+  readonly customerId: string;
+  /** The order's total quantity, as the cancellation event carries it. */
+  readonly quantity: number;
+}
+
+/**
+ * Takes a cancelled order off its customer, once, in one statement: the inbox row is marked cancelled
+ * (or, for a cancellation that arrives before its placement, inserted as never counted, so the later
+ * `order.placed` counts nothing) and only an order that was counted lowers `purchasedQuantity`, by the
+ * quantity it added. The tier is left alone: a VIP stays VIP. Returns whether anything changed.
+ */
+export async function recordCancellation(db: Kysely<CustomersTables>, input: CancellationInput): Promise<boolean> {
+  const { rows } = await sql<{ placed: boolean }>`
+    with marked as (
+      insert into processed_orders as p (order_id, customer_id, quantity, placed, cancelled_at)
+        values (${input.orderId}, ${input.customerId}, ${input.quantity}, false, now())
+        on conflict (order_id) do update set cancelled_at = excluded.cancelled_at where p.cancelled_at is null
+        returning p.customer_id, p.quantity, p.placed
+    ),
+    lowered as (
+      update customers c set purchased_quantity = c.purchased_quantity - m.quantity, updated_at = now()
+        from marked m where c.id = m.customer_id and m.placed
+        returning c.id
+    )
+    select m.placed from marked m`.execute(db);
+  return rows.length > 0;
+}
+
 interface RecordPurchaseRow {
   counted: boolean;
   tier: string | null;

@@ -6,6 +6,7 @@ import { createPromotionDeliveries } from './migrations/2026-11-25-03-create-pro
 import { createRecordPurchaseFunction } from './migrations/2026-11-25-04-create-record-purchase-function.ts';
 import { createRecordPurchasesFunction } from './migrations/2026-11-25-05-create-record-purchases-function.ts';
 import { createCountPurchasesFunction } from './migrations/2026-11-25-06-create-count-purchases-function.ts';
+import { processedOrdersKnowCancellations } from './migrations/2026-12-05-07-processed-orders-know-cancellations.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 // A new one is a new file in migrations/, registered by one line at the end of this list.
@@ -16,4 +17,5 @@ export const customersMigrations: Record<string, Migration> = {
   '2026-11-25-04-create-record-purchase-function': createRecordPurchaseFunction,
   '2026-11-25-05-create-record-purchases-function': createRecordPurchasesFunction,
   '2026-11-25-06-create-count-purchases-function': createCountPurchasesFunction,
+  '2026-12-05-07-processed-orders-know-cancellations': processedOrdersKnowCancellations,
 };

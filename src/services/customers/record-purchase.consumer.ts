@@ -1,10 +1,16 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { parseEvent } from '../../contract/events.ts';
+import { EventEnvelope, parseEvent } from '../../contract/events.ts';
 import { GroupCommit } from '../../platform/group-commit.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
-import { type PurchaseInput, type PurchaseOutcome, recordPurchase, recordPurchases } from './customers.repository.ts';
+import {
+  type PurchaseInput,
+  type PurchaseOutcome,
+  recordCancellation,
+  recordPurchase,
+  recordPurchases,
+} from './customers.repository.ts';
 import type { CustomersTables } from './tables.ts';
 
 export interface RecordPurchaseDeps {
@@ -17,7 +23,8 @@ export interface RecordPurchaseDeps {
 }
 
 /**
- * Reacts to `order.placed` by adding the order's quantity to its customer, once per order id however
+ * Reacts to `order.cancelled` by taking the order's quantity off its customer once (see
+ * recordCancellation), and to `order.placed` by adding the order's quantity to its customer, once per order id however
  * often the event is delivered (inbox row and count in one transaction), and promoting to VIP at the
  * threshold. A bad message or a database failure throws, so the record is retried and then dead-lettered.
  */
@@ -29,6 +36,15 @@ export function recordPurchaseWhenOrderPlaced(deps: RecordPurchaseDeps) {
     runOne: (input) => recordPurchase(deps.db, input, deps.vipThreshold),
   });
   return async (record: SQSRecord): Promise<void> => {
+    if (EventEnvelope.parse(JSON.parse(record.body)).type === 'order.cancelled') {
+      const cancelled = parseEvent('order.cancelled', record.body);
+      const { orderId, customerId, quantity } = cancelled.data;
+      const changed = await recordCancellation(deps.db, { orderId, customerId, quantity });
+      deps.logger
+        .child({ correlationId: cancelled.correlationId, orderId, customerId })
+        .info(changed ? 'order cancelled; purchases lowered if counted' : 'cancellation already recorded; skipping');
+      return;
+    }
     const event = parseEvent('order.placed', record.body);
     const { orderId, customerId, quantity } = event.data;
     const log = deps.logger.child({ correlationId: event.correlationId, orderId, customerId });

@@ -29,6 +29,8 @@ create table processed_orders (
   customer_id text not null,
   quantity integer not null,
   processed_at timestamp with time zone not null default now(),
+  placed boolean not null default true,
+  cancelled_at timestamp with time zone,
   constraint processed_orders_pkey PRIMARY KEY (order_id),
   constraint processed_orders_quantity_check CHECK (quantity > 0)
 );

@@ -24,11 +24,16 @@ export interface CustomersTable {
   updated_at: Timestamp;
 }
 
-/** One row per order id counted; its primary key is what makes counting idempotent. */
+/**
+ * One row per order id seen; its primary key is what makes counting idempotent. `placed`: its quantity
+ * was counted toward the customer (false for a cancellation that arrived before its placement).
+ */
 export interface ProcessedOrdersTable {
   order_id: string;
   customer_id: string;
   quantity: number;
+  placed: ColumnType<boolean, boolean | undefined, boolean>;
+  cancelled_at: Timestamp | null;
   processed_at: Timestamp;
 }
 

@@ -14,6 +14,7 @@ const snapshot = (n = 0): DashboardSnapshot => ({
   mails: [],
   customers: [],
   vipThreshold: 100,
+  cancellations: 0,
   throughput: { bucketS: 1, orders: [0], units: [0] },
   flow: { checkouts: {}, published: {}, consumed: {} },
 });

@@ -2,22 +2,29 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { AppError } from '../../contract/errors.ts';
-import type { CheckoutRequest, Order } from '../../contract/http.ts';
+import { type CartOrder, type CheckoutBody, isCart, type Order, type Replenishment } from '../../contract/http.ts';
 import { newReplenishment } from '../../databases/inventory/replenishments.ts';
 import type { InventoryTables, ReplenishmentStatus } from '../../databases/inventory/tables.ts';
 import { outboxEnvelope } from '../../platform/outbox.ts';
-import { IdempotencyKeyReusedError, OutOfStockError, ProductNotFoundError } from './errors.ts';
+import {
+  CartOutOfStockError,
+  CartProductsNotFoundError,
+  IdempotencyKeyReusedError,
+  OutOfStockError,
+  ProductNotFoundError,
+} from './errors.ts';
 import { toReplenishment } from './products.repository.ts';
 
 export interface CheckoutAnswer {
   readonly status: number;
-  readonly body: { order: Order; remaining: number };
+  /** A single-sku order's answer, or a cart's (its remaining stock per sku). */
+  readonly body: { order: Order; remaining: number } | { order: CartOrder; remaining: Record<string, number> };
   /** True when this answer is the stored answer to an earlier request with the same Idempotency-Key. */
   readonly replayed: boolean;
 }
 
 export interface CheckoutItem {
-  readonly request: CheckoutRequest;
+  readonly request: CheckoutBody;
   readonly idempotencyKey?: string | undefined;
   readonly correlationId: string;
 }
@@ -38,6 +45,8 @@ interface PlaceOrderRow {
   r_status: ReplenishmentStatus | null;
   r_quantity: number | null;
   r_requested_at: Date | null;
+  /** The line of a cart this row is about (a cart answers one row per line placed, short or missing). */
+  line_sku: string | null;
 }
 
 /** How long a placed order's answer is remembered under its Idempotency-Key (IDEMPOTENCY_TTL_S). */
@@ -104,21 +113,30 @@ export async function placeOrders(
   )}::jsonb, ${JSON.stringify(replenishmentsToOpen(items))}::jsonb, ${options.idempotencyTtlS}::int) order by idx`.execute(
     db,
   );
-  return rows.map((row) => settle(prepared[row.idx]!, row));
+  const byItem = prepared.map((): PlaceOrderRow[] => []);
+  for (const row of rows) byItem[row.idx]!.push(row);
+  return prepared.map((p, idx) => settle(p, byItem[idx]!));
 }
 
 /** Per sku of the batch, what place_orders() needs to open a replenishment if it has to. */
 function replenishmentsToOpen(items: readonly CheckoutItem[]): Record<string, ReturnType<typeof newReplenishment>> {
   const bySku = new Map<string, ReturnType<typeof newReplenishment>>();
   for (const { request, correlationId } of items) {
-    if (!bySku.has(request.sku)) bySku.set(request.sku, newReplenishment(request.sku, correlationId));
+    for (const { sku } of linesOf(request)) {
+      if (!bySku.has(sku)) bySku.set(sku, newReplenishment(sku, correlationId));
+    }
   }
   return Object.fromEntries(bySku);
 }
 
+/** A request's lines: a single-sku order has one. */
+function linesOf(request: CheckoutBody): readonly { sku: string; quantity: number }[] {
+  return isCart(request) ? request.items : [{ sku: request.sku, quantity: request.quantity }];
+}
+
 interface PreparedItem {
   readonly item: CheckoutItem;
-  readonly order: Order;
+  readonly order: Order | CartOrder;
   readonly requestHash: string;
   /** The item as place_orders() reads it from JSON. */
   readonly args: Record<string, unknown>;
@@ -127,84 +145,102 @@ interface PreparedItem {
 function prepare(item: CheckoutItem): PreparedItem {
   const { request, idempotencyKey: key, correlationId } = item;
   const requestHash = key === undefined ? '' : hashRequest(request);
-  const order: Order = {
-    id: randomUUID(),
-    sku: request.sku,
-    quantity: request.quantity,
-    customerId: request.customerId,
-    createdAt: new Date().toISOString(),
-  };
-  // `remaining` is only known inside the database; place_orders() fills it in from the new stock.
+  const id = randomUUID();
+  const createdAt = new Date().toISOString();
+  const items = linesOf(request).map(({ sku, quantity }) => ({ sku, quantity }));
+  const quantity = items.reduce((sum, line) => sum + line.quantity, 0);
+  const cart = isCart(request);
+  const order: Order | CartOrder = cart
+    ? { id, customerId: request.customerId, items, createdAt }
+    : { id, sku: request.sku, quantity: request.quantity, customerId: request.customerId, createdAt };
+  // A single-sku order's `remaining` is only known inside the database; place_orders() fills it in.
   const event = outboxEnvelope(
     'order.placed',
-    {
-      orderId: order.id,
-      sku: order.sku,
-      quantity: order.quantity,
-      customerId: order.customerId,
-      remaining: 0,
-      createdAt: order.createdAt,
-    },
+    cart
+      ? { orderId: id, quantity, customerId: request.customerId, items, createdAt }
+      : { orderId: id, sku: request.sku, quantity, customerId: request.customerId, remaining: 0, items, createdAt },
     correlationId,
   );
   const args = {
-    sku: request.sku,
-    quantity: request.quantity,
-    orderId: order.id,
-    customerId: order.customerId,
+    sku: cart ? null : request.sku,
+    quantity,
+    lines: cart ? items : null,
+    orderId: id,
+    customerId: request.customerId,
     correlationId,
-    createdAt: order.createdAt,
+    createdAt,
     eventId: event.id,
     event,
     key: key ?? null,
     requestHash,
-    response: { order, remaining: 0 },
+    response: { order, remaining: cart ? {} : 0 },
   };
   return { item, order, requestHash, args };
 }
 
-/** Turns place_orders()' answer for an item into its outcome. */
-function settle(prepared: PreparedItem, placed: PlaceOrderRow): CheckoutOutcome {
+function replenishmentOf(row: PlaceOrderRow): Replenishment | null {
+  return row.r_id === null
+    ? null
+    : toReplenishment({
+        id: row.r_id,
+        status: row.r_status!,
+        quantity: row.r_quantity!,
+        requested_at: row.r_requested_at!,
+      });
+}
+
+/** Turns place_orders()' answer for an item (one row, or one per line of a cart) into its outcome. */
+function settle(prepared: PreparedItem, rows: readonly PlaceOrderRow[]): CheckoutOutcome {
   const { item, order, requestHash } = prepared;
   const { request } = item;
-  switch (placed.outcome) {
-    case 'replay':
-      if (placed.earlier_hash !== requestHash) return { error: new IdempotencyKeyReusedError() };
+  const first = rows[0]!;
+  if (first.outcome === 'replay') {
+    if (first.earlier_hash !== requestHash) return { error: new IdempotencyKeyReusedError() };
+    return {
+      answer: { status: first.earlier_status!, body: first.earlier_response as CheckoutAnswer['body'], replayed: true },
+    };
+  }
+  if (isCart(request)) {
+    const missing = rows.filter((row) => row.outcome === 'missing').map((row) => row.line_sku!);
+    if (missing.length > 0) return { error: new CartProductsNotFoundError(missing) };
+    const short = rows.filter((row) => row.outcome === 'short');
+    if (short.length > 0) {
+      const requested = new Map(request.items.map((line) => [line.sku, line.quantity]));
       return {
-        answer: {
-          status: placed.earlier_status!,
-          body: placed.earlier_response as CheckoutAnswer['body'],
-          replayed: true,
-        },
+        error: new CartOutOfStockError(
+          short.map((row) => ({
+            sku: row.line_sku!,
+            requested: requested.get(row.line_sku!)!,
+            available: row.stock!,
+            replenishment: replenishmentOf(row),
+          })),
+        ),
       };
+    }
+    const remaining = Object.fromEntries(rows.map((row) => [row.line_sku!, row.stock!]));
+    return { answer: { status: 201, body: { order: order as CartOrder, remaining }, replayed: false } };
+  }
+  switch (first.outcome) {
     case 'missing':
       return { error: new ProductNotFoundError(request.sku) };
     case 'short':
-      return {
-        error: new OutOfStockError(
-          request.sku,
-          request.quantity,
-          placed.stock!,
-          placed.r_id === null
-            ? null
-            : toReplenishment({
-                id: placed.r_id,
-                status: placed.r_status!,
-                quantity: placed.r_quantity!,
-                requested_at: placed.r_requested_at!,
-              }),
-        ),
-      };
+      return { error: new OutOfStockError(request.sku, request.quantity, first.stock!, replenishmentOf(first)) };
   }
-  return { answer: { status: 201, body: { order, remaining: placed.stock! }, replayed: false } };
+  return { answer: { status: 201, body: { order: order as Order, remaining: first.stock! }, replayed: false } };
 }
 
 /**
- * Canonical hash of the fields that define "the same request": sku, quantity and customer. (The key is
- * stored per customer too, so another customer's request never meets this hash.)
+ * Canonical hash of the fields that define "the same request": sku, quantity and customer, or a cart's
+ * lines (in sku order) and customer. (The key is stored per customer too, so another customer's request
+ * never meets this hash.)
  */
-export function hashRequest(request: CheckoutRequest): string {
-  return createHash('sha256')
-    .update(JSON.stringify([request.sku, request.quantity, request.customerId]))
-    .digest('hex');
+export function hashRequest(request: CheckoutBody): string {
+  const fields = isCart(request)
+    ? [
+        'cart',
+        [...request.items].sort((a, b) => (a.sku < b.sku ? -1 : 1)).map((line) => [line.sku, line.quantity]),
+        request.customerId,
+      ]
+    : [request.sku, request.quantity, request.customerId];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }

@@ -23,3 +23,36 @@ export class IdempotencyKeyReusedError extends AppError {
     this.name = 'IdempotencyKeyReusedError';
   }
 }
+
+/** A cart line that did not fit, as the 409 lists it. */
+export interface Shortage {
+  readonly sku: string;
+  readonly requested: number;
+  readonly available: number;
+  readonly replenishment: Replenishment | null;
+}
+
+export class CartOutOfStockError extends AppError {
+  constructor(shortages: readonly Shortage[]) {
+    super(409, 'out_of_stock', `not enough stock for ${shortages.map((s) => s.sku).join(', ')}; nothing was sold`, {
+      extra: { shortages },
+    });
+    this.name = 'CartOutOfStockError';
+  }
+}
+
+export class CartProductsNotFoundError extends AppError {
+  constructor(skus: readonly string[]) {
+    super(404, 'product_not_found', `no product with sku ${skus.join(', ')}`, {
+      details: skus.map((sku) => ({ field: 'items.sku', message: `no product with sku ${sku}` })),
+    });
+    this.name = 'CartProductsNotFoundError';
+  }
+}
+
+export class OrderNotFoundError extends AppError {
+  constructor(id: string) {
+    super(404, 'order_not_found', `no order with id ${id}`);
+    this.name = 'OrderNotFoundError';
+  }
+}

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CheckoutRequest, IdempotencyKey, ProductInput, Sku } from '../../contract/http.ts';
+import { z } from 'zod';
+import { IdempotencyKey, OrderId, ProductInput, parseCheckoutBody, Sku } from '../../contract/http.ts';
 import type { InventoryTables } from '../../databases/inventory/tables.ts';
 import { CoalescedRead, CoalescedReads } from '../../platform/coalesced-read.ts';
 import { correlationIdFrom, createServiceApp, readJson, readValue } from '../../platform/http/service-app.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 import { type CheckoutItem, checkout } from './checkout.ts';
 import { createCheckoutBatcher } from './checkout-batcher.ts';
-import { ProductNotFoundError } from './errors.ts';
+import { OrderNotFoundError, ProductNotFoundError } from './errors.ts';
+import { cancelOrder, findOrder } from './orders.repository.ts';
 import { planToCsv, toPlanLine } from './planning/replenishment-plan.ts';
 import { DEFAULT_PLANNING_SETTINGS, type PlanningSettings } from './planning/settings.ts';
 import { findProduct, listProducts, upsertProduct } from './products.repository.ts';
@@ -34,6 +36,12 @@ export interface SalesDeps {
   readonly idempotencyTtlS: number;
   /** Replenishment planning (docs/planning.md); DEFAULT_PLANNING_SETTINGS when not set. */
   readonly planning?: PlanningSettings | undefined;
+}
+
+/** Every order id is a UUID: anything else names no order (404, as an unknown one). */
+function orderIdFrom(param: string): string {
+  if (!OrderId.safeParse(param).success) throw new OrderNotFoundError(param.slice(0, 64));
+  return param;
 }
 
 /** Products and checkout. Admin checks happen at the gateway, from the topology. */
@@ -80,7 +88,7 @@ export function createSalesApp(deps: SalesDeps) {
     const keyHeader = c.req.header('idempotency-key');
     const idempotencyKey =
       keyHeader === undefined ? undefined : readValue('Idempotency-Key', keyHeader, IdempotencyKey);
-    const request = await readJson(c, CheckoutRequest);
+    const request = parseCheckoutBody(await readJson(c, z.unknown()));
     const correlationId = correlationIdFrom(c);
     c.header('X-Correlation-Id', correlationId);
     try {
@@ -89,6 +97,24 @@ export function createSalesApp(deps: SalesDeps) {
       return c.json(answer.body, answer.status as 201);
     } finally {
       // Whatever happened may have committed outbox rows (an order, or a replenishment on a 409).
+      outboxSignal();
+    }
+  });
+
+  app.get('/orders/:id', async (c) => {
+    const id = orderIdFrom(c.req.param('id'));
+    const order = await findOrder(db, id);
+    if (!order) throw new OrderNotFoundError(id);
+    return c.json({ order });
+  });
+
+  app.post('/orders/:id/cancel', async (c) => {
+    const id = orderIdFrom(c.req.param('id'));
+    const correlationId = correlationIdFrom(c);
+    c.header('X-Correlation-Id', correlationId);
+    try {
+      return c.json({ order: await cancelOrder(db, id, correlationId) });
+    } finally {
       outboxSignal();
     }
   });
