@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProductInput } from '../src/contract/http.ts';
+import type { CustomersTables } from '../src/databases/customers/tables.ts';
 import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../src/databases/inventory/tables.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
-import { type CustomersTables, customersMigrations } from '../src/services/customers/index.ts';
+import { customersMigrations } from '../src/services/customers/index.ts';
 import { type LoadResult, load, percentile } from './lib/load.ts';
 import { BENCH_ADMIN_TOKEN, startSystemProcess } from './lib/system-process.ts';
 

@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { parseEvent } from '../../contract/events.ts';
-import type { CustomersTables } from './tables.ts';
+import type { CustomersTables } from '../../databases/customers/tables.ts';
 
 export interface ForwardPromotionDeps {
   readonly db: Kysely<CustomersTables>;

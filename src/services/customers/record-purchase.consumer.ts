@@ -2,10 +2,10 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { parseEvent } from '../../contract/events.ts';
+import type { CustomersTables } from '../../databases/customers/tables.ts';
 import { GroupCommit } from '../../platform/group-commit.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 import { type PurchaseInput, type PurchaseOutcome, recordPurchase, recordPurchases } from './customers.repository.ts';
-import type { CustomersTables } from './tables.ts';
 
 export interface RecordPurchaseDeps {
   readonly db: Kysely<CustomersTables>;

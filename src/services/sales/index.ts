@@ -1,11 +1,11 @@
-import type { Service } from '../../platform/service.ts';
+import type { ServiceOf } from '../../platform/service.ts';
 import { forgetExpiredIdempotencyKeys } from './forget-expired-keys.job.ts';
 import { createSalesApp, type SalesDeps } from './http.ts';
 
 export type { SalesDeps };
 
 /** The sales service: products and checkout over HTTP, and the job that forgets expired Idempotency-Keys. */
-export function createSalesService(deps: SalesDeps): Service {
+export function createSalesService(deps: SalesDeps): ServiceOf<'sales'> {
   return {
     http: createSalesApp(deps),
     jobs: {
