@@ -51,7 +51,7 @@ export const CustomerPromoted = z.object({
   promotedAt: z.string(),
 });
 
-export const eventSchemas = {
+const eventSchemas = {
   'order.placed': OrderPlaced,
   'replenishment.requested': ReplenishmentRequested,
   'replenishment.completed': ReplenishmentCompleted,

@@ -17,7 +17,7 @@ export interface CustomResourceResponse {
 export type Respond = (event: CloudFormationCustomResourceEvent, response: CustomResourceResponse) => Promise<void>;
 
 /** Answers CloudFormation on the pre-signed URL it gave; without an answer the stack waits an hour. */
-export const respondToCloudFormation: Respond = async (event, response) => {
+const respondToCloudFormation: Respond = async (event, response) => {
   const body = JSON.stringify({
     ...response,
     Reason: response.Reason?.slice(0, 3000),

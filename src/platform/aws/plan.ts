@@ -25,7 +25,7 @@ export interface ServiceNeeds {
   readonly checksMail?: boolean;
 }
 
-export const SERVICE_NEEDS: Readonly<Partial<Record<ServiceName, ServiceNeeds>>> = {
+const SERVICE_NEEDS: Readonly<Partial<Record<ServiceName, ServiceNeeds>>> = {
   warehouse: { callbackSecret: true },
   notifications: { sendsMail: true },
   ops: { readsAllDatabases: true, queues: 'dead-letters', checksMail: true },
@@ -68,7 +68,7 @@ const pascal = (name: string): string =>
     .join('');
 
 /** Services that produce at least one event. */
-export function producers(topology: Topology): Set<ServiceName> {
+function producers(topology: Topology): Set<ServiceName> {
   return new Set(topology.events.map((e) => e.producer));
 }
 
@@ -79,7 +79,7 @@ export function outboxDatabases(topology: Topology): DatabaseName[] {
 }
 
 /** The databases a service's code connects to. */
-export function databasesOf(topology: Topology, service: ServiceName): DatabaseName[] {
+function databasesOf(topology: Topology, service: ServiceName): DatabaseName[] {
   if (SERVICE_NEEDS[service]?.readsAllDatabases) return topology.databases.map((d) => d.name);
   return topology.databases.filter((d) => d.services.includes(service)).map((d) => d.name);
 }

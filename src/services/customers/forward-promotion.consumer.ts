@@ -13,7 +13,7 @@ export interface ForwardPromotionDeps {
 }
 
 /** The marketing system refused or did not answer; the record fails and the queue retries it. */
-export class MarketingWebhookError extends Error {
+class MarketingWebhookError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'MarketingWebhookError';
