@@ -1,5 +1,5 @@
 #!/bin/sh
-# `npm start`: the whole system in one process (src/platform/local/main.ts), with the settings below,
+# `npm start`: the whole system in one process (src/app/local/main.ts), with the settings below,
 # which a process takes only when it starts. Each is a default: a setting the operator already gave, in
 # the environment or in NODE_OPTIONS, stands. The settings only lower resident memory; the system runs
 # the same without them. Run it through npm, which puts the project's Node (its `node` dev dependency,
@@ -35,4 +35,4 @@ esac
 
 # exec: Node takes this process's place, so its id and signals (Ctrl-C, SIGTERM) are Node's own.
 # $semi_space unquoted: when empty, no argument at all.
-exec node $semi_space "$(dirname "$0")/../src/platform/local/main.ts" "$@"
+exec node $semi_space "$(dirname "$0")/../src/app/local/main.ts" "$@"

@@ -5,6 +5,30 @@
  */
 
 export type ServiceName = 'sales' | 'warehouse' | 'notifications' | 'customers' | 'ops' | 'dashboard';
+export type DatabaseName = 'inventory' | 'customers' | 'notifications';
+
+/**
+ * The queue consumers and scheduled jobs each service's code provides, by name. The topology may name
+ * only these, and each service's handler table must have them (`ServiceOf` in platform/service.ts), so a
+ * typo on either side fails the type check.
+ */
+export interface ServiceHandlers {
+  sales: { consumers: never; jobs: 'forgetExpiredKeys' | 'planReplenishment' };
+  warehouse: { consumers: 'placeFactoryOrder' | 'restock'; jobs: 'reorderTimedOut' };
+  notifications: { consumers: 'sendAdsMail'; jobs: never };
+  customers: { consumers: 'recordPurchase' | 'forwardPromotion'; jobs: never };
+  ops: { consumers: never; jobs: never };
+  dashboard: { consumers: never; jobs: never };
+}
+export type ConsumerName<S extends ServiceName> = ServiceHandlers[S]['consumers'];
+export type JobName<S extends ServiceName> = ServiceHandlers[S]['jobs'];
+
+/** A consumer a queue names: a service and one of that service's consumers. */
+export type ConsumerRef = {
+  [S in ServiceName]: { readonly service: S; readonly handler: ConsumerName<S> };
+}[ServiceName];
+/** A job a schedule names: a service and one of that service's jobs. */
+export type JobRef = { [S in ServiceName]: { readonly service: S; readonly handler: JobName<S> } }[ServiceName];
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteDeclaration {
@@ -25,7 +49,7 @@ export interface QueueDeclaration {
   readonly events: readonly EventName[];
   /** The service that sends to this queue directly (not through the topic), if any. */
   readonly producer?: ServiceName;
-  readonly consumer: { readonly service: ServiceName; readonly handler: string };
+  readonly consumer: ConsumerRef;
   readonly visibilityTimeoutS: number;
   readonly maxReceiveCount: number;
   readonly batchSize: number;
@@ -54,7 +78,7 @@ export interface EventDeclaration {
 }
 
 export interface DatabaseDeclaration {
-  readonly name: string;
+  readonly name: DatabaseName;
   readonly services: readonly ServiceName[];
   /** Environment variable holding a PostgreSQL URL; without it the database is embedded PGlite in DATA_DIR. */
   readonly urlVariable: string;
@@ -63,7 +87,7 @@ export interface DatabaseDeclaration {
 export interface ScheduleDeclaration {
   readonly name: string;
   readonly purpose: string;
-  readonly job: { readonly service: ServiceName; readonly handler: string };
+  readonly job: JobRef;
   readonly everyS: number;
 }
 

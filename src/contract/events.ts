@@ -68,7 +68,7 @@ export const CustomerPromoted = z.object({
   promotedAt: z.string(),
 });
 
-export const eventSchemas = {
+const eventSchemas = {
   'order.placed': OrderPlaced,
   'order.cancelled': OrderCancelled,
   'replenishment.requested': ReplenishmentRequested,

@@ -19,6 +19,10 @@ export const FactoryOrderAnswer = z.object({
 
 export const FACTORY_MESSAGE_GROUP = 'stock-arrival-group';
 
+/** The stages the real factory reports; the callback goes out when `done` is reached. */
+export const FACTORY_STAGES = ['start', 'prepare', 'produce', 'pack', 'done'] as const;
+export type FactoryStage = (typeof FACTORY_STAGES)[number];
+
 /**
  * How long a factory call may hold its claim on a replenishment: FACTORY_TIMEOUT_MS plus a quarter of it
  * for the writes around the call. A claim older than this was left by a consumer that died mid-call; a

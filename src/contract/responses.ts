@@ -90,7 +90,7 @@ export const ProductResponse = z.object({
 
 export const ProductListResponse = z.object({ products: z.array(ProductResponse) });
 
-export const OrderResponse = z.object({
+const OrderResponse = z.object({
   id: z.string(),
   sku: z.string(),
   quantity: z.number().int(),

@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { FactoryOrderBody } from '../contract/factory.ts';
-
-/** The stages the real factory reports; the callback goes out when `done` is reached. */
-export const FACTORY_STAGES = ['start', 'prepare', 'produce', 'pack', 'done'] as const;
-export type FactoryStage = (typeof FACTORY_STAGES)[number];
+import { FACTORY_STAGES, FactoryOrderBody, type FactoryStage } from '../contract/factory.ts';
 
 /** Fault injection, for tests and demos. */
 export const FactoryFaults = z.strictObject({

@@ -139,8 +139,10 @@ export class SystemMetrics {
     dropped: (): void => this.#dashboardStreamsDropped.inc(),
   };
 
-  /** Derives business timings from the events as they leave the outbox. */
-  /** An event the topic accepted, as published (its body parsed only when a metric needs its data). */
+  /**
+   * An event the topic accepted, as published: counted, and business timings derived from it (its body
+   * parsed only when a metric needs its data).
+   */
   eventPublished(type: string, body: string): void {
     this.#eventsPublished.inc({ type });
     if (type === 'replenishment.completed') {

@@ -252,7 +252,7 @@ function messageId(message: { events: readonly { row: { seq: number } }[] }): st
 }
 
 /** SNS's limits on one PublishBatch call: entries, and bytes of all messages with their attributes together. */
-export const PUBLISH_BATCH_MAX_ENTRIES = 10;
+const PUBLISH_BATCH_MAX_ENTRIES = 10;
 export const PUBLISH_BATCH_MAX_BYTES = 256 * 1024;
 
 /** An entry's size as SNS counts it: the message, and each attribute's name, type and value, in UTF-8 bytes. */

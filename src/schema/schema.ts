@@ -11,7 +11,7 @@ import { notificationsMigrations } from '../services/notifications/migrations.ts
 const src = path.resolve(import.meta.dirname, '..');
 
 /** Each database of the topology, its migrations, and where its schema.sql sits (beside them). */
-export const schemaFiles: readonly { database: string; migrations: Record<string, Migration>; file: string }[] = [
+const schemaFiles: readonly { database: string; migrations: Record<string, Migration>; file: string }[] = [
   { database: 'inventory', migrations: inventoryMigrations, file: path.join(src, 'databases/inventory/schema.sql') },
   { database: 'customers', migrations: customersMigrations, file: path.join(src, 'services/customers/schema.sql') },
   {

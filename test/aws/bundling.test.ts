@@ -16,7 +16,7 @@ describe('Lambda bundling', () => {
     const app = new App({ outdir });
     const stack = new Stack(app, 'BundleProbe');
     new nodejs.NodejsFunction(stack, 'Consumer', {
-      entry: path.join(PROJECT_ROOT, 'src/platform/aws/lambda/consumer.ts'),
+      entry: path.join(PROJECT_ROOT, 'src/app/lambda/consumer.ts'),
       runtime: lambda.Runtime.NODEJS_24_X,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       projectRoot: PROJECT_ROOT,

@@ -10,8 +10,8 @@ import {
   createJobHandler,
   createRelayHandler,
   type HttpHandler,
-} from '../../src/platform/aws/lambda/adapters.ts';
-import { LambdaRuntime } from '../../src/platform/aws/lambda/runtime.ts';
+} from '../../src/app/lambda/adapters.ts';
+import { LambdaRuntime } from '../../src/app/lambda/runtime.ts';
 import { type FunctionPlan, planFunctions } from '../../src/platform/aws/plan.ts';
 import { createSesClient } from '../../src/platform/local/mail-sink.ts';
 import { createLogger } from '../../src/platform/logger.ts';

@@ -3,13 +3,13 @@ import { PGlite } from '@electric-sql/pglite';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Kysely, type Migration, sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { databaseMigrations } from '../../src/app/databases.ts';
+import { type CustomResourceResponse, createMigrationHandler } from '../../src/app/lambda/migrate.ts';
 import { ENV, readLambdaEnvironment } from '../../src/platform/aws/lambda/env.ts';
-import { type CustomResourceResponse, createMigrationHandler } from '../../src/platform/aws/lambda/migrate.ts';
 import { createPowertools, pinoOverPowertools } from '../../src/platform/aws/lambda/powertools.ts';
 import { postgresDatabase } from '../../src/platform/db/database.ts';
 import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { databaseSchemas } from '../../src/platform/services.ts';
 import { topology } from '../../src/topology.ts';
 
 const logger = createLogger('silent');
@@ -37,7 +37,7 @@ describe('the schema migration custom resource', () => {
     const migrate = createMigrationHandler({
       database: 'customers',
       db,
-      migrations: databaseSchemas.customers!,
+      migrations: databaseMigrations.customers,
       logger,
       respond: async (_event, response) => {
         answers.push(response);
@@ -49,7 +49,7 @@ describe('the schema migration custom resource', () => {
       {
         Status: 'SUCCESS',
         PhysicalResourceId: 'schema-customers',
-        Data: { applied: Object.keys(databaseSchemas.customers!).sort().join(',') },
+        Data: { applied: Object.keys(databaseMigrations.customers).sort().join(',') },
       },
       { Status: 'SUCCESS', PhysicalResourceId: 'schema-customers', Data: { applied: '' } },
     ]);
@@ -57,7 +57,7 @@ describe('the schema migration custom resource', () => {
   });
 
   it('registers a schema for every database in the topology', () => {
-    for (const database of topology.databases) expect(databaseSchemas[database.name], database.name).toBeDefined();
+    for (const database of topology.databases) expect(databaseMigrations[database.name], database.name).toBeDefined();
   });
 
   it('fails at once on a SQL error and leaves Delete alone', async () => {
@@ -90,7 +90,7 @@ describe('the schema migration custom resource', () => {
     const migrate = createMigrationHandler({
       database: 'inventory',
       db,
-      migrations: databaseSchemas.inventory!,
+      migrations: databaseMigrations.inventory,
       logger,
       retryDelayMs: 1,
       respond: async (_event, response) => {

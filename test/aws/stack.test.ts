@@ -1,11 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseMigrations } from '../../src/app/databases.ts';
 import { factoryCallWindowMs } from '../../src/contract/factory.ts';
 import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
 import { checkFactoryCallFits, defaultParameters } from '../../src/platform/aws/stack.ts';
-import { databaseSchemas } from '../../src/platform/services.ts';
 import { deadLetterQueueName, topology } from '../../src/topology.ts';
 import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
 
@@ -173,7 +173,7 @@ describe('the AWS stack, derived from the topology', () => {
       s.template.hasResourceProperties('Custom::DatabaseSchema', {
         ServiceToken: arnOf(functionOf(`Migrate${declaration.name[0]!.toUpperCase()}${declaration.name.slice(1)}`)),
         database: declaration.name,
-        migrations: Object.keys(databaseSchemas[declaration.name]!),
+        migrations: Object.keys(databaseMigrations[declaration.name]),
       });
     }
   });

@@ -68,7 +68,7 @@ describe('`npm start` keeps its secrets and helpers to itself', () => {
     await system.stop();
     await chmod(secretsFile, 0o644);
 
-    const child = spawn(process.execPath, [path.join(root, 'src/platform/local/main.ts')], {
+    const child = spawn(process.execPath, [path.join(root, 'src/app/local/main.ts')], {
       cwd: root,
       env: startEnv({ DATA_DIR: dataDir, PORT: String(await freePort()) }),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,8 +8,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { type RunningSystem, startSystem } from '../../src/app/local/system.ts';
 import { loadConfig } from '../../src/platform/local/config.ts';
-import { type RunningSystem, startSystem } from '../../src/platform/local/system.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { topology } from '../../src/topology.ts';
 

@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomersTables } from '../../src/databases/customers/tables.ts';
 import { type Database, openDatabase } from '../../src/platform/db/database.ts';
 import { recordPurchases } from '../../src/services/customers/customers.repository.ts';
-import { type CustomersTables, customersMigrations } from '../../src/services/customers/index.ts';
+import { customersMigrations } from '../../src/services/customers/index.ts';
 import { createPostgresDatabases, ENGINES } from '../helpers/system.ts';
 
 const purchase = (orderId: string, customerId: string, quantity: number) => ({

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NotificationsTables } from '../../src/databases/notifications/tables.ts';
 import { type Database, openDatabase } from '../../src/platform/db/database.ts';
 import { createSesClient, type MailSink, startMailSink } from '../../src/platform/local/mail-sink.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -13,7 +14,6 @@ import { MailSendError, NotificationInFlightError } from '../../src/services/not
 import { notificationsMigrations } from '../../src/services/notifications/migrations.ts';
 import { claimNotification } from '../../src/services/notifications/notifications.repository.ts';
 import { sendAdsMailWhenReplenishmentChanges } from '../../src/services/notifications/send-ads-mail.consumer.ts';
-import type { NotificationsTables } from '../../src/services/notifications/tables.ts';
 import { createPostgresDatabases, ENGINES } from '../helpers/system.ts';
 
 /** The pause/resume consumer on a real PGlite database and a real SES sink, driven record by record. */

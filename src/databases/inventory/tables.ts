@@ -108,7 +108,6 @@ export const OPEN_REPLENISHMENT_STATUSES = [
   'unconfirmed',
   'ordered',
 ] as const satisfies readonly ReplenishmentStatus[];
-export type OpenReplenishmentStatus = (typeof OPEN_REPLENISHMENT_STATUSES)[number];
 
 export interface ReplenishmentsTable {
   id: string;

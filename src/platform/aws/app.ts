@@ -4,7 +4,7 @@ import { topology as declaredTopology, type Topology } from '../../topology.ts';
 import { type DeploymentParameters, DonutStatesStack, defaultParameters } from './stack.ts';
 
 /** Reads the deployment parameters from CDK context (`-c factoryUrl=…` or cdk.json), falling back to defaults. */
-export function parametersFromContext(app: App): DeploymentParameters {
+function parametersFromContext(app: App): DeploymentParameters {
   const text = (key: keyof DeploymentParameters): string | undefined => {
     const value: unknown = app.node.tryGetContext(key);
     return value === undefined || value === null || value === '' ? undefined : String(value);

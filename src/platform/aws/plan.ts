@@ -1,4 +1,11 @@
-import type { QueueDeclaration, RouteDeclaration, ScheduleDeclaration, ServiceName, Topology } from '../../topology.ts';
+import type {
+  DatabaseName,
+  QueueDeclaration,
+  RouteDeclaration,
+  ScheduleDeclaration,
+  ServiceName,
+  Topology,
+} from '../../topology.ts';
 
 /**
  * What a service's code needs on AWS beyond what the topology already says (its databases, the events
@@ -18,7 +25,7 @@ export interface ServiceNeeds {
   readonly checksMail?: boolean;
 }
 
-export const SERVICE_NEEDS: Readonly<Partial<Record<ServiceName, ServiceNeeds>>> = {
+const SERVICE_NEEDS: Readonly<Partial<Record<ServiceName, ServiceNeeds>>> = {
   warehouse: { callbackSecret: true },
   notifications: { sendsMail: true },
   ops: { readsAllDatabases: true, queues: 'dead-letters', checksMail: true },
@@ -36,7 +43,7 @@ export interface FunctionPlan {
   readonly service: ServiceName | undefined;
   readonly queue: QueueDeclaration | undefined;
   /** The database a relay or migration function is about. */
-  readonly database: string | undefined;
+  readonly database: DatabaseName | undefined;
   readonly schedule: ScheduleDeclaration | undefined;
   /** http: the routes API Gateway sends here. */
   readonly routes: readonly RouteDeclaration[];
@@ -61,18 +68,18 @@ const pascal = (name: string): string =>
     .join('');
 
 /** Services that produce at least one event. */
-export function producers(topology: Topology): Set<ServiceName> {
+function producers(topology: Topology): Set<ServiceName> {
   return new Set(topology.events.map((e) => e.producer));
 }
 
 /** Databases with an outbox: those serving a service that produces events. */
-export function outboxDatabases(topology: Topology): string[] {
+export function outboxDatabases(topology: Topology): DatabaseName[] {
   const producing = producers(topology);
   return topology.databases.filter((d) => d.services.some((s) => producing.has(s))).map((d) => d.name);
 }
 
 /** The databases a service's code connects to. */
-export function databasesOf(topology: Topology, service: ServiceName): string[] {
+function databasesOf(topology: Topology, service: ServiceName): DatabaseName[] {
   if (SERVICE_NEEDS[service]?.readsAllDatabases) return topology.databases.map((d) => d.name);
   return topology.databases.filter((d) => d.services.includes(service)).map((d) => d.name);
 }

@@ -4,8 +4,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { factoryCallWindowMs } from '../../contract/factory.ts';
+import { MIGRATION_NAMES } from '../../databases/migration-names.ts';
 import type { Topology } from '../../topology.ts';
-import { databaseSchemas } from '../services.ts';
 import { ENV } from './lambda/env.ts';
 import { type FunctionPlan, pascal, planFunctions } from './plan.ts';
 import { Alarms } from './resources/alarms.ts';
@@ -170,7 +170,7 @@ export class DonutStatesStack extends Stack {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::DatabaseSchema',
       // A new migration changes this list, so the next deploy applies it.
-      properties: { database: plan.database!, migrations: Object.keys(databaseSchemas[plan.database!] ?? {}) },
+      properties: { database: plan.database!, migrations: [...MIGRATION_NAMES[plan.database!]] },
     });
     schema.node.addDependency(database.proxy, database.instance);
   }

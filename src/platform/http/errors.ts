@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AppError, type ErrorDetail, InvalidRequestError } from '../../contract/errors.ts';
 
 /** Zod issues become one detail per invalid field. */
-export function detailsFromZod(error: z.ZodError): ErrorDetail[] {
+function detailsFromZod(error: z.ZodError): ErrorDetail[] {
   return error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
     message: issue.message,

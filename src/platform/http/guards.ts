@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError, UnauthorizedError } from '../../contract/errors.ts';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** 413 over 64 KiB, whether or not the client declared a length. */
 export const limitBody = (): MiddlewareHandler => {

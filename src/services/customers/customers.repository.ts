@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { CustomerRow, CustomersTables, CustomerTier } from './tables.ts';
+import type { CustomerRow, CustomersTables, CustomerTier } from '../../databases/customers/tables.ts';
 
 /** `GET /customers/{id}` (CONTRACT.md). */
 export interface Customer {

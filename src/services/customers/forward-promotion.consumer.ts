@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { parseEvent } from '../../contract/events.ts';
-import type { CustomersTables } from './tables.ts';
+import type { CustomersTables } from '../../databases/customers/tables.ts';
 
 export interface ForwardPromotionDeps {
   readonly db: Kysely<CustomersTables>;
@@ -13,7 +13,7 @@ export interface ForwardPromotionDeps {
 }
 
 /** The marketing system refused or did not answer; the record fails and the queue retries it. */
-export class MarketingWebhookError extends Error {
+class MarketingWebhookError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'MarketingWebhookError';

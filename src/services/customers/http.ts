@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Text } from '../../contract/http.ts';
+import type { CustomersTables } from '../../databases/customers/tables.ts';
 import { createServiceApp, readValue } from '../../platform/http/service-app.ts';
 import { findCustomer } from './customers.repository.ts';
 import { CustomerNotFoundError } from './errors.ts';
-import type { CustomersTables } from './tables.ts';
 
 export interface CustomersHttpDeps {
   readonly db: Kysely<CustomersTables>;

@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { EventEnvelope, parseEvent } from '../../contract/events.ts';
+import type { CustomersTables } from '../../databases/customers/tables.ts';
 import { GroupCommit } from '../../platform/group-commit.ts';
 import type { OutboxSignal } from '../../platform/service.ts';
 import {
@@ -11,7 +12,6 @@ import {
   recordPurchase,
   recordPurchases,
 } from './customers.repository.ts';
-import type { CustomersTables } from './tables.ts';
 
 export interface RecordPurchaseDeps {
   readonly db: Kysely<CustomersTables>;

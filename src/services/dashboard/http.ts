@@ -11,7 +11,7 @@ import { type FeedObserver, LiveFeed } from './live-feed.ts';
 
 export interface DashboardDeps {
   readonly logger: Logger;
-  /** The read model, built by the platform: the dashboard reads other services only through it. */
+  /** The read model (read-model.ts), given its sources by the composition root: the dashboard reads other services only through it. */
   readonly snapshot: () => Promise<DashboardSnapshot>;
   readonly openApiDocument: unknown;
   /** The architecture diagram generated from the topology. */

@@ -1,9 +1,10 @@
-import type { Service } from '../../platform/service.ts';
+import type { ServiceOf } from '../../platform/service.ts';
 import { createDashboardApp, type DashboardDeps } from './http.ts';
 
+export { createDashboardReadModel, type DashboardSources } from './read-model.ts';
 export type { DashboardDeps };
 
 /** The dashboard service: the live page, the architecture diagram and the API docs. It reads; it never writes. */
-export function createDashboardService(deps: DashboardDeps): Service {
+export function createDashboardService(deps: DashboardDeps): ServiceOf<'dashboard'> {
   return { http: createDashboardApp(deps) };
 }

@@ -1,5 +1,5 @@
 import type { EventData } from '../../contract/events.ts';
-import type { NotificationKind } from './tables.ts';
+import type { NotificationKind } from '../../databases/notifications/tables.ts';
 
 /** A rendered mail for the advertising manager, before it has a recipient. */
 export interface AdsMail {

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { NotificationsTables } from '../../databases/notifications/tables.ts';
 import { createServiceApp } from '../../platform/http/service-app.ts';
 import { listNotifications } from './notifications.repository.ts';
-import type { NotificationsTables } from './tables.ts';
 
 export interface NotificationsHttpDeps {
   readonly db: Kysely<NotificationsTables>;

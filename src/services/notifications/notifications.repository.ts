@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import type { NotificationKind, NotificationsTables } from '../../databases/notifications/tables.ts';
 import type { AdsMail } from './ads-mail.ts';
-import type { NotificationKind, NotificationsTables } from './tables.ts';
 
 /** The outcome of asking to send one mail. */
 export type Claim =

@@ -3,10 +3,10 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { EventEnvelope, parseEvent } from '../../contract/events.ts';
+import type { NotificationsTables } from '../../databases/notifications/tables.ts';
 import { type AdsMail, pauseAdsMail, resumeAdsMail } from './ads-mail.ts';
 import { MailSendError, NotificationInFlightError } from './errors.ts';
 import { claimNotification, markNotificationSent, releaseNotification } from './notifications.repository.ts';
-import type { NotificationsTables } from './tables.ts';
 
 export interface AdsMailDeps {
   readonly db: Kysely<NotificationsTables>;

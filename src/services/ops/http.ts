@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { NotFoundError } from '../../contract/errors.ts';
 import { CachedRead } from '../../platform/cached-read.ts';
 import { createServiceApp } from '../../platform/http/service-app.ts';
-import { listDeadLetters, purgeDeadLetters, type QueueRef, queueDepths, redriveDeadLetters } from './queues.ts';
+import { type QueueRef, queueDepths } from '../../platform/queues.ts';
+import { listDeadLetters, purgeDeadLetters, redriveDeadLetters } from './queues.ts';
 
 /** A component check resolves when the component answers and throws when it does not. */
 export type HealthCheck = () => Promise<void>;

@@ -1,27 +1,13 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   type Message,
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-
-/** A work queue and its dead-letter queue, as the platform provisioned them. */
-export interface QueueRef {
-  readonly name: string;
-  readonly url: string;
-  readonly deadLetter: { readonly name: string; readonly url: string };
-}
-
-export interface QueueDepth {
-  name: string;
-  messages: number;
-  inFlight: number;
-  deadLetter: { name: string; messages: number };
-}
+import { messageCounts, type QueueRef } from '../../platform/queues.ts';
 
 export interface DeadLetter {
   id: string;
@@ -40,30 +26,6 @@ const HOLD_S = 30;
  */
 const RELEASE_S = 1;
 
-async function depth(sqs: SQSClient, url: string): Promise<{ messages: number; inFlight: number }> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    messages: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
-}
-
-export async function queueDepths(sqs: SQSClient, queues: readonly QueueRef[]): Promise<QueueDepth[]> {
-  return Promise.all(
-    queues.map(async (queue) => {
-      const [work, dead] = await Promise.all([depth(sqs, queue.url), depth(sqs, queue.deadLetter.url)]);
-      // Nothing consumes a DLQ, so a message held by a listing still counts as waiting there.
-      const deadLetter = { name: queue.deadLetter.name, messages: dead.messages + dead.inFlight };
-      return { name: queue.name, ...work, deadLetter };
-    }),
-  );
-}
-
 /**
  * Receives everything visible (up to MAX_MESSAGES), holding each received message invisible meanwhile.
  * With `includeHeld`, it also waits briefly for messages a recent listing is still holding.
@@ -71,7 +33,7 @@ export async function queueDepths(sqs: SQSClient, queues: readonly QueueRef[]): 
 async function receiveAll(sqs: SQSClient, url: string, includeHeld = false): Promise<Message[]> {
   const seen = new Map<string, Message>();
   while (seen.size < MAX_MESSAGES) {
-    const held = includeHeld && (await depth(sqs, url)).inFlight > 0;
+    const held = includeHeld && (await messageCounts(sqs, url)).inFlight > 0;
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: url,
@@ -160,7 +122,7 @@ export async function redriveDeadLetters(sqs: SQSClient, queue: QueueRef): Promi
 
 /** Drops every message in the dead-letter queue. */
 export async function purgeDeadLetters(sqs: SQSClient, queue: QueueRef): Promise<number> {
-  const { messages, inFlight } = await depth(sqs, queue.deadLetter.url);
+  const { messages, inFlight } = await messageCounts(sqs, queue.deadLetter.url);
   await sqs.send(new PurgeQueueCommand({ QueueUrl: queue.deadLetter.url }));
   return messages + inFlight;
 }

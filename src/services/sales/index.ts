@@ -1,4 +1,4 @@
-import type { Service } from '../../platform/service.ts';
+import type { ServiceOf } from '../../platform/service.ts';
 import { forgetExpiredIdempotencyKeys } from './forget-expired-keys.job.ts';
 import { createSalesApp, type SalesDeps } from './http.ts';
 import { planReplenishment } from './planning/plan-replenishment.job.ts';
@@ -10,7 +10,7 @@ export type { SalesDeps };
  * The sales service: products and checkout over HTTP, the replenishment plan, the job that forgets
  * expired Idempotency-Keys and the one that plans replenishment from measured demand and lead time.
  */
-export function createSalesService(deps: SalesDeps): Service {
+export function createSalesService(deps: SalesDeps): ServiceOf<'sales'> {
   return {
     http: createSalesApp(deps),
     jobs: {

@@ -1,15 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
+import type { CustomersTables } from '../../../src/databases/customers/tables.ts';
 import { inventoryMigrations } from '../../../src/databases/inventory/migrations.ts';
 import type { InventoryTables } from '../../../src/databases/inventory/tables.ts';
+import type { NotificationsTables } from '../../../src/databases/notifications/tables.ts';
 import { FactorySimulator } from '../../../src/factory-simulator/simulator.ts';
 import { openDatabase } from '../../../src/platform/db/database.ts';
 import { listMails } from '../../../src/platform/local/mail-sink.ts';
 import { customersMigrations } from '../../../src/services/customers/migrations.ts';
-import type { CustomersTables } from '../../../src/services/customers/tables.ts';
 import { notificationsMigrations } from '../../../src/services/notifications/migrations.ts';
-import type { NotificationsTables } from '../../../src/services/notifications/tables.ts';
 import { topology } from '../../../src/topology.ts';
 import { freePort, type SpawnedSystem, spawnSystem } from '../../helpers/spawned.ts';
 import { productBody, waitFor } from '../../helpers/system.ts';

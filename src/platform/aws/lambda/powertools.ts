@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 
 export { MetricUnit };
 
-export const METRICS_NAMESPACE = 'DonutStates';
+const METRICS_NAMESPACE = 'DonutStates';
 
 /** The three Powertools utilities one Lambda uses; created once per execution environment. */
 export interface Powertools {

@@ -25,7 +25,8 @@ const ENTRIES: Readonly<Record<FunctionKind, string>> = {
   migrate: 'migrate.ts',
 };
 
-const LAMBDA_DIR = path.resolve(import.meta.dirname, '../lambda');
+/** The entry files are the composition root's: they build services, which platform code never imports. */
+const LAMBDA_DIR = path.join(PROJECT_ROOT, 'src/app/lambda');
 
 export interface FunctionsProps {
   readonly vpc: ec2.Vpc;

@@ -76,7 +76,7 @@ describe('scripts/start.sh, what `npm start` runs', () => {
   it("starts the system's entry point on the project's Node, replacing itself so signals reach Node", async () => {
     const { spawnedPid, seen } = await launch(operatorEnv({}), ['--extra']);
     expect(seen.execPath).toBe(process.execPath);
-    expect(seen.script).toBe(await realpath(path.join(root, 'src/platform/local/main.ts')));
+    expect(seen.script).toBe(await realpath(path.join(root, 'src/app/local/main.ts')));
     expect(seen.args).toEqual(['--extra']);
     expect(seen.pid).toBe(spawnedPid);
   });

@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
+import { lambdaEntry } from '../../platform/aws/lambda/entry.ts';
+import { ENV, readLambdaEnvironment, required } from '../../platform/aws/lambda/env.ts';
 import { createJobHandler } from './adapters.ts';
-import { lambdaEntry } from './entry.ts';
-import { ENV, readLambdaEnvironment, required } from './env.ts';
 import { runtimeFromEnvironment } from './runtime.ts';
 
 /** EventBridge schedule → one scheduled job of the topology (DONUT_SCHEDULE). */

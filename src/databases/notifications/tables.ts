@@ -1,4 +1,4 @@
-import type { ColumnType, Selectable } from 'kysely';
+import type { ColumnType } from 'kysely';
 
 /** The notifications service's own database: one row per mail it owes, unique per (replenishment, kind). */
 export interface NotificationsTables {
@@ -32,5 +32,3 @@ export interface NotificationsTable {
   created_at: Timestamp;
   sent_at: Timestamp | null;
 }
-
-export type NotificationRow = Selectable<NotificationsTable>;

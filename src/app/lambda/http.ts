@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ServiceName } from '../../../topology.ts';
+import { lambdaEntry } from '../../platform/aws/lambda/entry.ts';
+import { ENV, readLambdaEnvironment, required } from '../../platform/aws/lambda/env.ts';
+import type { ServiceName } from '../../topology.ts';
 import { createHttpHandler } from './adapters.ts';
-import { lambdaEntry } from './entry.ts';
-import { ENV, readLambdaEnvironment, required } from './env.ts';
 import { runtimeFromEnvironment } from './runtime.ts';
 
 /** API Gateway HTTP API → one service's routes (DONUT_SERVICE). */

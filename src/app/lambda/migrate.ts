@@ -1,10 +1,10 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { Kysely, Migration } from 'kysely';
 import type { Logger } from 'pino';
-import { migrateToLatest } from '../../db/database.ts';
-import { databaseSchemas } from '../../services.ts';
-import { lambdaEntry } from './entry.ts';
-import { ENV, readLambdaEnvironment, required } from './env.ts';
+import { lambdaEntry } from '../../platform/aws/lambda/entry.ts';
+import { ENV, readLambdaEnvironment, required } from '../../platform/aws/lambda/env.ts';
+import { migrateToLatest } from '../../platform/db/database.ts';
+import { databaseMigrations } from '../databases.ts';
 import { runtimeFromEnvironment } from './runtime.ts';
 
 export interface CustomResourceResponse {
@@ -17,7 +17,7 @@ export interface CustomResourceResponse {
 export type Respond = (event: CloudFormationCustomResourceEvent, response: CustomResourceResponse) => Promise<void>;
 
 /** Answers CloudFormation on the pre-signed URL it gave; without an answer the stack waits an hour. */
-export const respondToCloudFormation: Respond = async (event, response) => {
+const respondToCloudFormation: Respond = async (event, response) => {
   const body = JSON.stringify({
     ...response,
     Reason: response.Reason?.slice(0, 3000),
@@ -103,8 +103,8 @@ export const handler = lambdaEntry<CloudFormationCustomResourceEvent, void>(asyn
       if (!migrate) {
         const env = readLambdaEnvironment();
         const database = required(env.database, ENV.database);
-        const migrations = databaseSchemas[database];
-        if (!migrations) throw new Error(`no schema registered for database ${database} (platform/services.ts)`);
+        const migrations = (databaseMigrations as Readonly<Record<string, Record<string, Migration>>>)[database];
+        if (!migrations) throw new Error(`no schema registered for database ${database} (app/databases.ts)`);
         const runtime = await runtimeFromEnvironment(pt, logger, env);
         migrate = createMigrationHandler({ database, db: runtime.database(database), migrations, logger });
       }

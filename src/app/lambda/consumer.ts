@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaEntry } from '../../platform/aws/lambda/entry.ts';
+import { ENV, readLambdaEnvironment, required } from '../../platform/aws/lambda/env.ts';
 import { createConsumerHandler } from './adapters.ts';
-import { lambdaEntry } from './entry.ts';
-import { ENV, readLambdaEnvironment, required } from './env.ts';
 import { runtimeFromEnvironment } from './runtime.ts';
 
 /** SQS event source (ReportBatchItemFailures) → the consumer of one queue (DONUT_QUEUE). */

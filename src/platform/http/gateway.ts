@@ -2,10 +2,10 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../contract/errors.ts';
 import type { ServiceName, Topology } from '../../topology.ts';
-import { renderError } from '../http/errors.ts';
-import { limitBody, requireAdmin, requireJsonBody } from '../http/guards.ts';
 import type { SystemMetrics } from '../metrics.ts';
 import type { Service } from '../service.ts';
+import { renderError } from './errors.ts';
+import { limitBody, requireAdmin, requireJsonBody } from './guards.ts';
 
 export interface GatewayOptions {
   readonly topology: Topology;

@@ -4,26 +4,27 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { inventoryMigrations } from '../../databases/inventory/migrations.ts';
-import type { InventoryTables } from '../../databases/inventory/tables.ts';
 import { FactorySimulator } from '../../factory-simulator/simulator.ts';
-import { type CustomersTables, customersMigrations } from '../../services/customers/index.ts';
-import { type NotificationsTables, notificationsMigrations } from '../../services/notifications/index.ts';
-import { type QueueRef, queueDepths } from '../../services/ops/queues.ts';
-import { topology as defaultTopology, type ServiceName, type Topology } from '../../topology.ts';
-import { type Database, openDatabase } from '../db/database.ts';
-import { SystemMetrics } from '../metrics.ts';
-import { eventLanes, OutboxRelay } from '../outbox.ts';
-import type { QueueSender, Service } from '../service.ts';
+import { type Database, openDatabase } from '../../platform/db/database.ts';
+import { createGateway } from '../../platform/http/gateway.ts';
+import { checkFactoryQueueVisibility, type LocalConfig } from '../../platform/local/config.ts';
+import { closeIdleSockets, IDLE_SOCKET_TIMEOUT_MS } from '../../platform/local/idle-sockets.ts';
+import { createSesClient, type MailSink, startMailSink } from '../../platform/local/mail-sink.ts';
+import { type ProvisionedMessaging, provisionMessaging } from '../../platform/local/provision.ts';
+import {
+  type AwsClients,
+  createAwsClients,
+  type QueueEmulator,
+  startQueueEmulator,
+} from '../../platform/local/queue-emulator.ts';
+import { SystemMetrics } from '../../platform/metrics.ts';
+import { eventLanes, OutboxRelay } from '../../platform/outbox.ts';
+import { type QueueRef, queueDepths } from '../../platform/queues.ts';
+import type { QueueSender } from '../../platform/service.ts';
+import { type DatabaseName, topology as defaultTopology, type Topology } from '../../topology.ts';
+import { type Databases, type DatabaseTables, databaseMigrations } from '../databases.ts';
 import { buildServices } from '../services.ts';
-import { createSqsBatchHandler } from '../sqs-batch.ts';
-import { checkFactoryQueueVisibility, type LocalConfig } from './config.ts';
-import { createGateway } from './gateway.ts';
-import { closeIdleSockets, IDLE_SOCKET_TIMEOUT_MS } from './idle-sockets.ts';
-import { createSesClient, type MailSink, startMailSink } from './mail-sink.ts';
-import { type ProvisionedMessaging, provisionMessaging } from './provision.ts';
-import { type AwsClients, createAwsClients, type QueueEmulator, startQueueEmulator } from './queue-emulator.ts';
-import { QueuePoller } from './queue-poller.ts';
+import { startPollers, startSchedules } from './handlers.ts';
 
 export interface RunningSystem {
   /** Base URL of the gateway. */
@@ -35,12 +36,11 @@ export interface RunningSystem {
   readonly sqsEndpoint: string;
   readonly clients: AwsClients;
   readonly messaging: ProvisionedMessaging;
-  readonly inventory: Database<InventoryTables>;
-  readonly relay: OutboxRelay;
-  readonly customers: Database<CustomersTables>;
-  readonly notifications: Database<NotificationsTables>;
-  /** Publishes the customers database's own outbox (`customer.promoted`). */
-  readonly customersRelay: OutboxRelay;
+  readonly inventory: Database<DatabaseTables['inventory']>;
+  readonly customers: Database<DatabaseTables['customers']>;
+  readonly notifications: Database<DatabaseTables['notifications']>;
+  /** One outbox relay per database with an outbox (inventory; customers for `customer.promoted`). */
+  readonly relays: Readonly<Partial<Record<DatabaseName, OutboxRelay>>>;
   /** The embedded SES v2 sink; every mail sent lands under DATA_DIR/mail. */
   readonly mail: MailSink;
   readonly metrics: SystemMetrics;
@@ -63,17 +63,16 @@ export async function startSystem(
 ): Promise<RunningSystem> {
   const topology = options.topology ?? defaultTopology;
   checkFactoryQueueVisibility(config, topology);
-  const stack: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stack.reverse()) {
+  // Whatever started is stopped in reverse order; one that fails to stop is logged and the rest still stop.
+  const stack = new AsyncDisposableStack();
+  const onStop = (stop: () => unknown): void =>
+    stack.defer(async () => {
       try {
         await stop();
       } catch (error) {
         logger.warn({ err: error }, 'error while stopping');
       }
-    }
-    stack.length = 0;
-  };
+    });
 
   try {
     let ready: Hono | null = null;
@@ -82,7 +81,7 @@ export async function startSystem(
         ? ready.fetch(request, env)
         : Response.json({ error: { code: 'starting', message: 'the system is starting' } }, { status: 503 }),
     );
-    stack.push(() => closeServer(server));
+    onStop(() => closeServer(server));
     const url = `http://127.0.0.1:${port}`;
     const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
 
@@ -90,9 +89,9 @@ export async function startSystem(
       port: config.sqsPort,
       dataDir: path.join(config.dataDir, 'queues'),
     });
-    stack.push(() => emulator.stop());
+    onStop(() => emulator.stop());
     const clients = createAwsClients(emulator.endpoint);
-    stack.push(async () => {
+    onStop(async () => {
       clients.sqs.destroy();
       clients.sns.destroy();
     });
@@ -105,38 +104,37 @@ export async function startSystem(
     // an embedded one (initdb) takes seconds. Only queue consumers use customers and notifications, so
     // they run on the queue emulator's thread, which yields the cores to checkout when both are busy.
     const background = emulator.databases;
-    const opened = await Promise.allSettled([
-      openDatabase<InventoryTables>({
-        url: config.databaseUrl,
-        dataDir: path.join(config.dataDir, 'inventory'),
-        migrations: inventoryMigrations,
-      }),
-      openDatabase<CustomersTables>({
-        url: config.customersDatabaseUrl,
-        dataDir: path.join(config.dataDir, 'customers'),
-        migrations: customersMigrations,
-        thread: background,
-      }),
-      openDatabase<NotificationsTables>({
-        url: config.notificationsDatabaseUrl,
-        dataDir: path.join(config.dataDir, 'notifications'),
-        migrations: notificationsMigrations,
-        thread: background,
-      }),
-    ]);
+    const placement: { readonly [D in DatabaseName]: { url: string | undefined; background: boolean } } = {
+      inventory: { url: config.databaseUrl, background: false },
+      customers: { url: config.customersDatabaseUrl, background: true },
+      notifications: { url: config.notificationsDatabaseUrl, background: true },
+    };
+    const names = Object.keys(placement) as DatabaseName[];
+    const opened = await Promise.allSettled(
+      names.map((name) =>
+        openDatabase({
+          url: placement[name].url,
+          dataDir: path.join(config.dataDir, name),
+          migrations: databaseMigrations[name],
+          ...(placement[name].background ? { thread: background } : {}),
+        }),
+      ),
+    );
     for (const result of opened) {
-      if (result.status === 'fulfilled') stack.push(() => result.value.close());
+      if (result.status === 'fulfilled') onStop(() => result.value.close());
     }
     const failed = opened.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    const [inventory, customers, notifications] = opened.map(
-      (result) => (result as PromiseFulfilledResult<unknown>).value,
-    ) as [Database<InventoryTables>, Database<CustomersTables>, Database<NotificationsTables>];
+    const open = Object.fromEntries(
+      names.map((name, i) => [name, (opened[i] as PromiseFulfilledResult<Database<any>>).value]),
+    ) as { [D in DatabaseName]: Database<DatabaseTables[D]> };
+    const { inventory, customers } = open;
+    const databases = Object.fromEntries(names.map((name) => [name, open[name].db])) as Databases;
 
     const mail = await startMailSink({ port: config.mailPort, dir: path.join(config.dataDir, 'mail') });
-    stack.push(() => mail.stop());
+    onStop(() => mail.stop());
     const ses = createSesClient(mail.endpoint);
-    stack.push(async () => ses.destroy());
+    onStop(async () => ses.destroy());
 
     let simulator: FactorySimulator | undefined;
     let factoryUrl = config.factory.url;
@@ -147,7 +145,7 @@ export async function startSystem(
       });
       factoryUrl = await simulator.listen(config.factory.simulatorPort, '127.0.0.1');
       const started = simulator;
-      stack.push(() => started.close());
+      onStop(() => started.close());
     }
 
     const queueRefs: QueueRef[] = [...messaging.queues.values()].map((q) => ({
@@ -180,16 +178,18 @@ export async function startSystem(
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
     };
 
+    const relays: Partial<Record<DatabaseName, OutboxRelay>> = { inventory: relay, customers: customersRelay };
     const services = buildServices({
       topology,
       config,
       logger,
-      inventory: inventory.db,
-      inventoryEngine: inventory.engine,
-      relay,
-      customers: customers.db,
-      customersRelay,
-      notifications: notifications.db,
+      databases,
+      engineOf: (name) => open[name].engine,
+      outboxSignal: (name) => {
+        const outbox = relays[name];
+        if (!outbox) throw new Error(`database ${name} has no outbox relay`);
+        return outbox.signal;
+      },
       ses,
       mail,
       sendToQueue,
@@ -200,13 +200,13 @@ export async function startSystem(
       metrics,
     });
     const pollers = startPollers(topology, services, messaging, clients, logger, metrics);
-    stack.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    onStop(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
     const stopSchedules = startSchedules(topology, services, config.scheduleIntervalS, logger);
-    stack.push(stopSchedules);
+    onStop(stopSchedules);
     relay.start();
-    stack.push(() => relay.stop());
+    onStop(() => relay.stop());
     customersRelay.start();
-    stack.push(() => customersRelay.stop());
+    onStop(() => customersRelay.stop());
 
     ready = createGateway({ topology, services, adminToken: config.adminToken, logger, metrics });
     return {
@@ -218,86 +218,17 @@ export async function startSystem(
       clients,
       messaging,
       inventory,
-      relay,
       customers,
-      notifications,
-      customersRelay,
+      notifications: open.notifications,
+      relays,
       mail,
       metrics,
-      stop: stopAll,
+      stop: () => stack.disposeAsync(),
     };
   } catch (error) {
-    await stopAll();
+    await stack.disposeAsync();
     throw error;
   }
-}
-
-function startPollers(
-  topology: Topology,
-  services: Record<ServiceName, Service>,
-  messaging: ProvisionedMessaging,
-  clients: AwsClients,
-  logger: Logger,
-  metrics: SystemMetrics,
-): QueuePoller[] {
-  return topology.queues.map((declaration) => {
-    const recordHandler = services[declaration.consumer.service].consumers?.[declaration.consumer.handler];
-    if (!recordHandler) {
-      throw new Error(
-        `queue ${declaration.name}: ${declaration.consumer.service} has no consumer ${declaration.consumer.handler}`,
-      );
-    }
-    const queue = messaging.queues.get(declaration.name)!;
-    // The queue is named once, here: the poller's lines and the failed records' add no field of their own.
-    const queueLogger = logger.child({ queue: declaration.name });
-    const poller = new QueuePoller({
-      sqs: clients.sqs,
-      queueUrl: queue.url,
-      queueArn: queue.arn,
-      handler: createSqsBatchHandler(recordHandler, queueLogger),
-      batchSize: declaration.batchSize,
-      concurrency: declaration.concurrency,
-      logger: queueLogger,
-      onBatch: (succeeded, failed) => metrics.consumerBatch(declaration.name, succeeded, failed),
-    });
-    poller.start();
-    return poller;
-  });
-}
-
-/** Runs each scheduled job on a timer, one run at a time; returns a stop function that awaits a running one. */
-function startSchedules(
-  topology: Topology,
-  services: Record<ServiceName, Service>,
-  intervalOverrideS: number | undefined,
-  logger: Logger,
-): () => Promise<void> {
-  const running = new Set<Promise<unknown>>();
-  const timers = topology.schedules.map((schedule) => {
-    const job = services[schedule.job.service].jobs?.[schedule.job.handler];
-    if (!job) throw new Error(`schedule ${schedule.name}: ${schedule.job.service} has no job ${schedule.job.handler}`);
-    let busy = false;
-    const timer = setInterval(
-      () => {
-        if (busy) return;
-        busy = true;
-        const run = job()
-          .catch((error: unknown) => logger.error({ err: error, schedule: schedule.name }, 'scheduled job failed'))
-          .finally(() => {
-            busy = false;
-            running.delete(run);
-          });
-        running.add(run);
-      },
-      (intervalOverrideS ?? schedule.everyS) * 1000,
-    );
-    timer.unref();
-    return timer;
-  });
-  return async () => {
-    for (const timer of timers) clearInterval(timer);
-    await Promise.allSettled([...running]);
-  };
 }
 
 function listen(

@@ -1,7 +1,13 @@
 import { flushCompileCache } from 'node:module';
-import { createLogger } from '../logger.ts';
-import { adminTokenForDisplay, ConfigError, type LocalConfig, loadConfig, loadDotEnv } from './config.ts';
-import { tuneProcess } from './process-tuning/index.ts';
+import {
+  adminTokenForDisplay,
+  ConfigError,
+  type LocalConfig,
+  loadConfig,
+  loadDotEnv,
+} from '../../platform/local/config.ts';
+import { tuneProcess } from '../../platform/local/process-tuning/index.ts';
+import { createLogger } from '../../platform/logger.ts';
 import { startSystem } from './system.ts';
 
 // `npm start` (scripts/start.sh, which sets what a process takes only at its start): the whole system in

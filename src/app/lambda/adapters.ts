@@ -7,12 +7,13 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
-import { InvalidRequestError } from '../../../contract/errors.ts';
-import type { ServiceName } from '../../../topology.ts';
-import { createGateway } from '../../local/gateway.ts';
-import type { Service } from '../../service.ts';
-import { createSqsBatchHandler } from '../../sqs-batch.ts';
-import { MetricUnit } from './powertools.ts';
+import { InvalidRequestError } from '../../contract/errors.ts';
+import { MetricUnit } from '../../platform/aws/lambda/powertools.ts';
+import { createGateway } from '../../platform/http/gateway.ts';
+import type { Service } from '../../platform/service.ts';
+import { createSqsBatchHandler } from '../../platform/sqs-batch.ts';
+import type { ServiceName } from '../../topology.ts';
+import { handlerOf } from '../handlers.ts';
 import type { LambdaRuntime } from './runtime.ts';
 
 export type HttpHandler = (
@@ -83,10 +84,7 @@ function unreadableHeader(event: APIGatewayProxyEventV2): APIGatewayProxyStructu
 export function createConsumerHandler(runtime: LambdaRuntime, queueName: string, metrics?: Metrics): ConsumerHandler {
   const queue = runtime.topology.queues.find((q) => q.name === queueName);
   if (!queue) throw new Error(`no queue named ${queueName} in the topology`);
-  const recordHandler = runtime.service(queue.consumer.service).consumers?.[queue.consumer.handler];
-  if (!recordHandler) {
-    throw new Error(`queue ${queueName}: ${queue.consumer.service} has no consumer ${queue.consumer.handler}`);
-  }
+  const recordHandler = handlerOf((name) => runtime.service(name), queue);
   const batch = createSqsBatchHandler(recordHandler, runtime.logger.child({ queue: queueName }));
   return async (event, context) => {
     try {
@@ -118,8 +116,7 @@ export function createRelayHandler(runtime: LambdaRuntime, database: string, met
 export function createJobHandler(runtime: LambdaRuntime, scheduleName: string) {
   const schedule = runtime.topology.schedules.find((s) => s.name === scheduleName);
   if (!schedule) throw new Error(`no schedule named ${scheduleName} in the topology`);
-  const job = runtime.service(schedule.job.service).jobs?.[schedule.job.handler];
-  if (!job) throw new Error(`schedule ${scheduleName}: ${schedule.job.service} has no job ${schedule.job.handler}`);
+  const job = handlerOf((name) => runtime.service(name), schedule);
   return async (): Promise<{ result: unknown }> => {
     try {
       return { result: await job() };

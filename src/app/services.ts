@@ -1,28 +1,22 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildOpenApiDocument } from '../contract/openapi.ts';
-import { inventoryMigrations } from '../databases/inventory/migrations.ts';
-import type { InventoryTables } from '../databases/inventory/tables.ts';
 import { renderSvg } from '../diagram/architecture.ts';
-import { type CustomersTables, createCustomersService, customersMigrations } from '../services/customers/index.ts';
-import { createDashboardService } from '../services/dashboard/index.ts';
-import {
-  createNotificationsService,
-  type NotificationsTables,
-  notificationsMigrations,
-} from '../services/notifications/index.ts';
+import type { DatabaseEngine } from '../platform/db/database.ts';
+import type { SystemMetrics } from '../platform/metrics.ts';
+import { type QueueRef, queueDepths } from '../platform/queues.ts';
+import type { OutboxSignal, QueueSender, ServiceOf } from '../platform/service.ts';
+import { createCustomersService } from '../services/customers/index.ts';
+import { createDashboardReadModel, createDashboardService } from '../services/dashboard/index.ts';
+import { createNotificationsService } from '../services/notifications/index.ts';
 import { createOpsService } from '../services/ops/index.ts';
-import { type QueueRef, queueDepths } from '../services/ops/queues.ts';
 import { createSalesService } from '../services/sales/index.ts';
 import { DEFAULT_PLANNING_SETTINGS } from '../services/sales/planning/settings.ts';
 import { createWarehouseService } from '../services/warehouse/index.ts';
-import type { ServiceName, Topology } from '../topology.ts';
-import type { DatabaseEngine } from './db/database.ts';
-import { createDashboardReadModel } from './local/dashboard-read-model.ts';
-import type { SystemMetrics } from './metrics.ts';
-import type { OutboxSignal, QueueSender, Service } from './service.ts';
+import type { DatabaseName, ServiceName, Topology } from '../topology.ts';
+import type { Databases } from './databases.ts';
 
 /**
  * The settings services read. Named as in LocalConfig, so the local config passes as it is; on AWS
@@ -49,19 +43,19 @@ export interface ServiceSettings {
 
 /**
  * Everything a service may be built from, whatever it runs on. Locally the fields are the embedded
- * components; on AWS (platform/aws/lambda/runtime.ts) a database or secret a function was not granted
+ * components; on AWS (app/lambda/runtime.ts) a database or secret a function was not granted
  * is a getter that throws, so building only the function's own service never touches it.
  */
 export interface ServiceWiring {
   readonly topology: Topology;
   readonly config: ServiceSettings;
   readonly logger: Logger;
-  readonly inventory: Kysely<InventoryTables>;
-  readonly inventoryEngine: DatabaseEngine;
-  readonly relay: { readonly signal: OutboxSignal };
-  readonly customers: Kysely<CustomersTables>;
-  readonly customersRelay: { readonly signal: OutboxSignal };
-  readonly notifications: Kysely<NotificationsTables>;
+  /** By the topology's database names. */
+  readonly databases: Databases;
+  /** What runs a database: group commit pays off on embedded PGlite only. */
+  engineOf(database: DatabaseName): DatabaseEngine;
+  /** Tells the outbox relay of a database that a transaction committed outbox rows there. */
+  outboxSignal(database: DatabaseName): OutboxSignal;
   readonly ses: SESv2Client;
   /** The mail transport's health check: the local sink's ping, SES's sending status on AWS. */
   readonly mail: { ping(): Promise<void> };
@@ -84,13 +78,13 @@ const ping = async (db: Kysely<any>): Promise<void> => {
  * One builder per service in the topology. A Lambda builds only its own service (and so needs only
  * that service's databases and secrets); the embedded system builds them all with `buildServices`.
  */
-export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring) => Service } = {
+export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring) => ServiceOf<S> } = {
   sales: (w) =>
     createSalesService({
-      db: w.inventory,
-      outboxSignal: w.relay.signal,
+      db: w.databases.inventory,
+      outboxSignal: w.outboxSignal('inventory'),
       logger: w.logger.child({ svc: 'sales' }),
-      checkoutBatchSize: w.inventoryEngine === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
+      checkoutBatchSize: w.engineOf('inventory') === 'pglite' ? CHECKOUT_BATCH_SIZE : undefined,
       idempotencyTtlS: w.config.idempotencyTtlS,
       planning: {
         ...DEFAULT_PLANNING_SETTINGS,
@@ -103,9 +97,9 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
     }),
   warehouse: (w) =>
     createWarehouseService({
-      db: w.inventory,
+      db: w.databases.inventory,
       logger: w.logger.child({ svc: 'warehouse' }),
-      outboxSignal: w.relay.signal,
+      outboxSignal: w.outboxSignal('inventory'),
       secret: w.config.callbackSecret,
       sendToQueue: w.sendToQueue,
       stockArrivalsQueue: 'stock-arrivals',
@@ -115,16 +109,16 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
     }),
   notifications: (w) =>
     createNotificationsService({
-      db: w.notifications,
+      db: w.databases.notifications,
       ses: w.ses,
       logger: w.logger.child({ svc: 'notifications' }),
       mail: { to: w.config.adManagerEmail, from: w.config.mailFrom },
     }),
   customers: (w) =>
     createCustomersService({
-      db: w.customers,
+      db: w.databases.customers,
       logger: w.logger.child({ svc: 'customers' }),
-      outboxSignal: w.customersRelay.signal,
+      outboxSignal: w.outboxSignal('customers'),
       vipThreshold: w.config.vipThreshold,
       marketingWebhookUrl: w.config.marketingWebhookUrl,
     }),
@@ -132,9 +126,9 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
     createDashboardService({
       logger: w.logger.child({ svc: 'dashboard' }),
       snapshot: createDashboardReadModel({
-        inventory: w.inventory,
-        customers: w.customers,
-        notifications: w.notifications,
+        inventory: w.databases.inventory,
+        customers: w.databases.customers,
+        notifications: w.databases.notifications,
         queues: () => queueDepths(w.clients.sqs, w.queueRefs),
         metrics: w.metrics,
         factoryUrl: w.factoryUrl,
@@ -154,9 +148,9 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       queues: w.queueRefs,
       renderMetrics: () => w.metrics.render(),
       checks: {
-        inventoryDatabase: () => ping(w.inventory),
-        customersDatabase: () => ping(w.customers),
-        notificationsDatabase: () => ping(w.notifications),
+        inventoryDatabase: () => ping(w.databases.inventory),
+        customersDatabase: () => ping(w.databases.customers),
+        notificationsDatabase: () => ping(w.databases.notifications),
         mail: () => w.mail.ping(),
         queues: async () => {
           if (!firstQueue) return;
@@ -176,18 +170,11 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
   },
 };
 
-/** Every service at once, as the embedded system runs them. */
-export function buildServices(w: ServiceWiring): Record<ServiceName, Service> {
-  const entries = (Object.keys(serviceFactories) as ServiceName[]).map((name) => [name, serviceFactories[name](w)]);
-  return Object.fromEntries(entries) as Record<ServiceName, Service>;
-}
+/** Every service, by its topology name. */
+export type Services = { readonly [S in ServiceName]: ServiceOf<S> };
 
-/**
- * The schema of each database in the topology, by its name there. Read by the AWS migration function
- * (one per database); the embedded system opens the same migrations in system.ts.
- */
-export const databaseSchemas: Readonly<Record<string, Record<string, Migration>>> = {
-  inventory: inventoryMigrations,
-  customers: customersMigrations,
-  notifications: notificationsMigrations,
-};
+/** Every service at once, as the embedded system runs them. */
+export function buildServices(w: ServiceWiring): Services {
+  const entries = (Object.keys(serviceFactories) as ServiceName[]).map((name) => [name, serviceFactories[name](w)]);
+  return Object.fromEntries(entries) as Services;
+}

@@ -2,16 +2,16 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { DashboardSnapshot, FactoryProgress, ReplenishmentProgress } from '../../contract/dashboard.ts';
+import { FACTORY_STAGES } from '../../contract/factory.ts';
+import type { CustomersTables } from '../../databases/customers/tables.ts';
 import {
   type InventoryTables,
   OPEN_REPLENISHMENT_STATUSES,
   type ReplenishmentRow,
 } from '../../databases/inventory/tables.ts';
-import { FACTORY_STAGES } from '../../factory-simulator/simulator.ts';
-import type { CustomersTables } from '../../services/customers/index.ts';
-import type { NotificationsTables } from '../../services/notifications/index.ts';
-import type { QueueDepth } from '../../services/ops/queues.ts';
-import type { SystemMetrics } from '../metrics.ts';
+import type { NotificationsTables } from '../../databases/notifications/tables.ts';
+import type { SystemMetrics } from '../../platform/metrics.ts';
+import type { QueueDepth } from '../../platform/queues.ts';
 
 export interface DashboardSources {
   readonly inventory: Kysely<InventoryTables>;
@@ -39,9 +39,8 @@ const FactoryJobReport = z.object({
 });
 
 /**
- * The dashboard's read model, built at the composition root because it reads several services'
- * databases (read-only) and the platform's queues and counters — the dashboard service itself imports
- * no other service. Everything it returns is public: customer ids become keyed hashes, mail addresses
+ * The dashboard's read model: it reads several services' databases (read-only, through their table
+ * types in databases/) and the platform's queues and counters, and imports no other service. Everything it returns is public: customer ids become keyed hashes, mail addresses
  * are left out.
  */
 export function createDashboardReadModel(sources: DashboardSources): () => Promise<DashboardSnapshot> {

@@ -4,16 +4,22 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { type QueueRef, queueDepths } from '../../../services/ops/queues.ts';
-import { topology as declaredTopology, type ServiceName, type Topology } from '../../../topology.ts';
-import { postgresDatabase } from '../../db/database.ts';
-import { SystemMetrics } from '../../metrics.ts';
-import { eventLanes, type OutboxDatabase, OutboxRelay } from '../../outbox.ts';
-import type { Service } from '../../service.ts';
-import { type ServiceWiring, serviceFactories } from '../../services.ts';
-import { outboxDatabases } from '../plan.ts';
-import { type DatabaseEndpoint, type LambdaEnvironment, type PlatformSettings, readLambdaEnvironment } from './env.ts';
-import type { Powertools } from './powertools.ts';
+import {
+  type DatabaseEndpoint,
+  type LambdaEnvironment,
+  type PlatformSettings,
+  readLambdaEnvironment,
+} from '../../platform/aws/lambda/env.ts';
+import type { Powertools } from '../../platform/aws/lambda/powertools.ts';
+import { outboxDatabases } from '../../platform/aws/plan.ts';
+import { postgresDatabase } from '../../platform/db/database.ts';
+import { SystemMetrics } from '../../platform/metrics.ts';
+import { eventLanes, type OutboxDatabase, OutboxRelay } from '../../platform/outbox.ts';
+import { type QueueRef, queueDepths } from '../../platform/queues.ts';
+import type { Service } from '../../platform/service.ts';
+import { type DatabaseName, topology as declaredTopology, type ServiceName, type Topology } from '../../topology.ts';
+import type { Databases } from '../databases.ts';
+import { type ServiceWiring, serviceFactories } from '../services.ts';
 
 export interface AwsClients {
   readonly sqs: SQSClient;
@@ -117,7 +123,7 @@ export class LambdaRuntime {
     return db;
   }
 
-  #signal(database: string): () => void {
+  #signal(database: DatabaseName): () => void {
     return () => {
       if (this.#relays.has(database)) this.#pending.add(database);
     };
@@ -125,14 +131,13 @@ export class LambdaRuntime {
 
   #createWiring(): ServiceWiring {
     const o = this.#options;
-    const runtime = this;
     const queueUrl = (name: string): string => {
       const queue = o.queues.find((q) => q.name === name);
       if (!queue) throw new Error(`queue ${name} is not reachable from this function`);
       return queue.url;
     };
     const metrics = new SystemMetrics({
-      stock: () => runtime.database('inventory').selectFrom('products').select(['sku', 'stock']).execute(),
+      stock: () => this.database('inventory').selectFrom('products').select(['sku', 'stock']).execute(),
       queues: () => queueDepths(o.clients.sqs, o.queues),
     });
     const config = {
@@ -149,22 +154,17 @@ export class LambdaRuntime {
       marketingWebhookUrl: o.settings.marketingWebhookUrl,
     };
     // Getters: a service's factory reads only its own databases, so an unreachable one is never touched.
+    const databases = {} as Databases;
+    for (const { name } of o.topology.databases) {
+      Object.defineProperty(databases, name, { get: () => this.database(name), enumerable: true });
+    }
     return {
       topology: o.topology,
       config,
       logger: o.logger,
-      get inventory() {
-        return runtime.database('inventory');
-      },
-      inventoryEngine: 'postgres',
-      relay: { signal: this.#signal('inventory') },
-      get customers() {
-        return runtime.database('customers');
-      },
-      customersRelay: { signal: this.#signal('customers') },
-      get notifications() {
-        return runtime.database('notifications');
-      },
+      databases,
+      engineOf: () => 'postgres',
+      outboxSignal: (database) => this.#signal(database),
       ses: o.clients.ses,
       mail: {
         ping: async () => {
