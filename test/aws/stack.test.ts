@@ -166,6 +166,8 @@ describe('the AWS stack, derived from the topology', () => {
     s.template.resourceCountIs('AWS::RDS::DBProxy', topology.databases.length);
     s.template.allResourcesProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
     s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length);
+    // No rotation at creation: the schema migration logs in right then.
+    s.template.allResourcesProperties('AWS::SecretsManager::RotationSchedule', { RotateImmediatelyOnUpdate: false });
   });
 
   it('migrates every database on deploy through a custom resource listing its migrations', () => {

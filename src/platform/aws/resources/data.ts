@@ -99,6 +99,9 @@ export class Data {
     instance.connections.allowDefaultPortFrom(proxy, 'RDS Proxy to its database');
     instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
+      // Not at creation: single-user rotation behind the proxy has a window where logins fail, and the
+      // schema migration connects right then. The first rotation comes with the schedule.
+      rotateImmediatelyOnUpdate: false,
       // The rotation function talks to Secrets Manager, so it needs the NAT route.
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     });

@@ -7,8 +7,8 @@ export const SIZING: Readonly<Record<FunctionKind, { memoryMb: number; timeout: 
   consumer: { memoryMb: 512, timeout: Duration.seconds(30) },
   relay: { memoryMb: 256, timeout: Duration.seconds(60) },
   job: { memoryMb: 256, timeout: Duration.seconds(60) },
-  // A fresh RDS Proxy can take minutes to accept connections; the migration retries meanwhile.
-  migrate: { memoryMb: 256, timeout: Duration.minutes(15) },
+  // Room for the migration's bounded retries (a proxy or login not ready yet) and its answer.
+  migrate: { memoryMb: 256, timeout: Duration.minutes(5) },
 };
 
 /** The queue must stay invisible while a batch runs; AWS recommends six times the function timeout. */
