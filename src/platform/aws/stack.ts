@@ -2,7 +2,7 @@ import { CfnOutput, CustomResource, Duration, Stack, type StackProps } from 'aws
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { factoryCallWindowMs } from '../../contract/factory.ts';
 import type { Topology } from '../../topology.ts';
 import { databaseSchemas } from '../services.ts';
@@ -32,6 +32,11 @@ export interface DeploymentParameters {
   readonly mailDomain: string | undefined;
   /** In the SES sandbox a recipient must be verified too: the stack verifies AD_MANAGER_EMAIL as well. */
   readonly sesSandbox: boolean;
+  /**
+   * `create`: this stack creates (and owns) the SES identities. `existing`: they were verified already,
+   * by another copy of the stack or by hand; an identity exists once per account and region.
+   */
+  readonly sesIdentities: 'create' | 'existing';
   /** Base of the factory's CallbackUrl; the API's own URL when unset (set it with a custom domain). */
   readonly publicUrl: string | undefined;
   /** Where alarms are mailed; no subscription when unset. */
@@ -52,6 +57,7 @@ export const defaultParameters: DeploymentParameters = {
   mailFrom: 'shelves@donut-states.example',
   mailDomain: undefined,
   sesSandbox: true,
+  sesIdentities: 'create',
   publicUrl: undefined,
   alarmEmail: undefined,
   vipThreshold: 100,
@@ -131,6 +137,8 @@ export class DonutStatesStack extends Stack {
       settings: settingsOf(p, p.publicUrl ?? this.api.apiEndpoint),
     });
     this.functions = functions.functions;
+    const schemas = new Map<string, CustomResource>();
+    const triggers: { plan: FunctionPlan; trigger: IConstruct }[] = [];
     for (const plan of planFunctions(topology)) {
       const fn = functions.add(plan);
       switch (plan.kind) {
@@ -141,15 +149,22 @@ export class DonutStatesStack extends Stack {
           });
           break;
         case 'consumer':
-          consumeQueue(plan, fn, messaging.queues.get(plan.queue!.name)!, alarms);
+          triggers.push({ plan, trigger: consumeQueue(plan, fn, messaging.queues.get(plan.queue!.name)!, alarms) });
           break;
         case 'job':
         case 'relay':
-          runOnSchedule(this, plan, fn, alarms);
+          triggers.push({ plan, trigger: runOnSchedule(this, plan, fn, alarms) });
           break;
         case 'migrate':
-          this.#migrate(plan, fn);
+          schemas.set(plan.database!, this.#migrate(plan, fn));
           break;
+      }
+    }
+    // On the first deploy no consumer or schedule starts before the schema of every database it uses.
+    for (const { plan, trigger } of triggers) {
+      for (const database of plan.databases) {
+        const schema = schemas.get(database);
+        if (schema) trigger.node.addDependency(schema);
       }
     }
 
@@ -163,7 +178,7 @@ export class DonutStatesStack extends Stack {
   }
 
   /** A database's migration function runs as a custom resource once its proxy and instance exist. */
-  #migrate(plan: FunctionPlan, fn: lambda.Function): void {
+  #migrate(plan: FunctionPlan, fn: lambda.Function): CustomResource {
     fn.addEnvironment(ENV.database, plan.database!);
     const database = this.databases.get(plan.database!)!;
     const schema = new CustomResource(this, `${pascal(plan.database!)}Schema`, {
@@ -173,6 +188,7 @@ export class DonutStatesStack extends Stack {
       properties: { database: plan.database!, migrations: Object.keys(databaseSchemas[plan.database!] ?? {}) },
     });
     schema.node.addDependency(database.proxy, database.instance);
+    return schema;
   }
 }
 

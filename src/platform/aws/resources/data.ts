@@ -90,6 +90,8 @@ export class Data {
     const secret = instance.secret!;
     // The proxy holds the connections, so a burst of Lambdas does not exhaust a small instance.
     const proxy = instance.addProxy(`${id}Proxy`, {
+      // Named after its instance: a proxy name is unique per account and region, like the instance's.
+      dbProxyName: identifier,
       secrets: [secret],
       vpc: this.#vpc,
       vpcSubnets: dataSubnets,
