@@ -6,7 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deadLetterQueueName, type QueueDeclaration, type Topology } from '../../../topology.ts';
 import { pascal } from '../plan.ts';
 import type { Alarms } from './alarms.ts';
-import { CONSUMER_VISIBILITY_FACTOR, SIZING } from './sizing.ts';
+import { CONSUMER_VISIBILITY_FACTOR, MIN_MAX_RECEIVE_COUNT, SIZING } from './sizing.ts';
 
 /** A queue of the topology with its dead-letter queue. */
 export interface QueueResources {
@@ -61,7 +61,10 @@ export class Messaging {
       ),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: deadLetter, maxReceiveCount: declaration.maxReceiveCount },
+      deadLetterQueue: {
+        queue: deadLetter,
+        maxReceiveCount: Math.max(MIN_MAX_RECEIVE_COUNT, declaration.maxReceiveCount),
+      },
     });
     if (declaration.events.length > 0) {
       // As provision.ts does locally: raw delivery, filtered on the `type` message attribute.

@@ -18,3 +18,7 @@ export const MIN_SQS_MAX_CONCURRENCY = 2;
 /** RDS Proxy listens on PostgreSQL's port; the instances behind it use another (cdk-nag RDS11). */
 export const PROXY_PORT = 5432;
 export const INSTANCE_PORT = 5532;
+/** Lambda's own retries of a failed batch count as receives too: fewer than five dead-letters too eagerly. */
+export const MIN_MAX_RECEIVE_COUNT = 5;
+/** The HTTP API stage's steady rate and burst: public traffic cannot take all of the account's concurrency. */
+export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
