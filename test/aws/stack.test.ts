@@ -385,4 +385,32 @@ describe('the AWS stack, derived from the topology', () => {
       },
     });
   });
+
+  it("alarms on each queue's oldest message, on every throttled function and on API 5xx", () => {
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    for (const declaration of topology.queues) {
+      const queueName = {
+        'Fn::GetAtt': [logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue), 'QueueName'],
+      };
+      const age = alarms.filter(
+        (a) =>
+          a.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: queueName }]),
+      );
+      expect(age, declaration.name).toHaveLength(1);
+      const queue = s.template.toJSON().Resources[logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue)];
+      expect(age[0]!.Threshold).toBe(
+        queue.Properties.VisibilityTimeout * queue.Properties.RedrivePolicy.maxReceiveCount,
+      );
+    }
+    for (const plan of planFunctions(topology).filter((p) => p.kind !== 'migrate')) {
+      const throttles = alarms.filter(
+        (a) =>
+          a.MetricName === 'Throttles' &&
+          JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: ref(functionOf(plan.id)) }]),
+      );
+      expect(throttles, plan.id).toHaveLength(1);
+    }
+    expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
+  });
 });

@@ -141,6 +141,11 @@ export class DonutStatesStack extends Stack {
     const triggers: { plan: FunctionPlan; trigger: IConstruct }[] = [];
     for (const plan of planFunctions(topology)) {
       const fn = functions.add(plan);
+      if (plan.kind !== 'migrate') {
+        alarms.add(`${plan.id}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), {
+          description: `${plan.id} was throttled: the account's concurrency is spent (see the API stage throttling)`,
+        });
+      }
       switch (plan.kind) {
         case 'http':
           api.route(plan, fn);
@@ -167,6 +172,11 @@ export class DonutStatesStack extends Stack {
         if (schema) trigger.node.addDependency(schema);
       }
     }
+
+    alarms.add('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), {
+      threshold: 5,
+      description: "the HTTP API answered 5xx: see the access log and the HTTP functions' errors",
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: api.stage.url, description: 'Base URL of the shop API' });
     new CfnOutput(this, 'AdminTokenSecretArn', {
