@@ -2,11 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Kysely, type Migration, sql } from 'kysely';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { databaseMigrations } from '../../src/app/databases.ts';
-import { type CustomResourceResponse, createMigrationHandler } from '../../src/app/lambda/migrate.ts';
+import {
+  type CustomResourceResponse,
+  createMigrationHandler,
+  isTransientConnectionError,
+  MIGRATION_RETRY,
+} from '../../src/app/lambda/migrate.ts';
 import { ENV, readLambdaEnvironment } from '../../src/platform/aws/lambda/env.ts';
 import { createPowertools, pinoOverPowertools } from '../../src/platform/aws/lambda/powertools.ts';
+import { SIZING } from '../../src/platform/aws/resources/sizing.ts';
 import { postgresDatabase } from '../../src/platform/db/database.ts';
 import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -82,26 +88,145 @@ describe('the schema migration custom resource', () => {
     await db.destroy();
   });
 
-  it('retries while the database does not answer, then fails before the function times out', async () => {
+  it('retries refused connections with a doubling, capped wait and answers FAILED once the budget is spent', async () => {
     // Nothing listens on port 9 of localhost: every connection is refused, as from a proxy not ready yet.
     const db = postgresDatabase<any>({ host: '127.0.0.1', port: 9, connectionTimeoutMillis: 500 });
     const answers: CustomResourceResponse[] = [];
-    let remaining = 62_000;
+    const waits: number[] = [];
     const migrate = createMigrationHandler({
       database: 'inventory',
       db,
       migrations: databaseMigrations.inventory,
       logger,
-      retryDelayMs: 1,
-      respond: async (_event, response) => {
-        answers.push(response);
-      },
+      retry: { firstDelayMs: 10, maxDelayMs: 40, budgetMs: 150 },
+      sleep: async (ms) => void waits.push(ms),
+      respond: async (_event, response) => void answers.push(response),
     });
-    await migrate(cfnEvent('Create'), { getRemainingTimeInMillis: () => (remaining -= 1000) });
+    await migrate(cfnEvent('Create'), plenty);
+    expect(waits).toEqual([10, 20, 40, 40, 40]);
     expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatchObject({ Status: 'FAILED' });
-    expect(remaining).toBeLessThan(61_000);
+    expect(answers[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/ECONNREFUSED|connect/) });
+    expect(answers[0]!.Reason).toContain('after 6 attempts');
     await db.destroy();
+  });
+
+  it('answers FAILED rather than wait past the function timeout', async () => {
+    const db = postgresDatabase<any>({ host: '127.0.0.1', port: 9, connectionTimeoutMillis: 500 });
+    const answers: CustomResourceResponse[] = [];
+    const waits: number[] = [];
+    const migrate = createMigrationHandler({
+      database: 'inventory',
+      db,
+      migrations: databaseMigrations.inventory,
+      logger,
+      sleep: async (ms) => void waits.push(ms),
+      respond: async (_event, response) => void answers.push(response),
+    });
+    // Room for one default first wait and the answer, not for the second wait.
+    await migrate(cfnEvent('Create'), { getRemainingTimeInMillis: () => MIGRATION_RETRY.firstDelayMs + 31_000 });
+    expect(waits).toEqual([MIGRATION_RETRY.firstDelayMs]);
+    expect(answers).toEqual([expect.objectContaining({ Status: 'FAILED' })]);
+    await db.destroy();
+  });
+
+  it('keeps the default retry budget within about two minutes and inside the function timeout', () => {
+    expect(MIGRATION_RETRY.budgetMs).toBeLessThanOrEqual(120_000);
+    expect(MIGRATION_RETRY.budgetMs + MIGRATION_RETRY.maxDelayMs).toBeLessThan(
+      SIZING.migrate.timeout.toMilliseconds() - 30_000,
+    );
+  });
+
+  it('tells connection and authentication failures from errors a retry cannot fix', () => {
+    const coded = (code: string) => Object.assign(new Error(code), { code });
+    for (const code of [
+      '08001',
+      '08006',
+      '28000',
+      '28P01',
+      '53300',
+      '57P01',
+      '57P02',
+      '57P03',
+      'ECONNREFUSED',
+      'ETIMEDOUT',
+    ]) {
+      expect(isTransientConnectionError(coded(code)), code).toBe(true);
+    }
+    for (const code of ['42P01', '23505', '3D000', '57014', '57P04', '42501', 'XX000']) {
+      expect(isTransientConnectionError(coded(code)), code).toBe(false);
+    }
+    expect(isTransientConnectionError(new Error('Connection terminated due to connection timeout'))).toBe(true);
+    expect(isTransientConnectionError(new AggregateError([coded('ECONNREFUSED')]))).toBe(true);
+    expect(isTransientConnectionError(new Error('wrapped', { cause: coded('28P01') }))).toBe(true);
+    expect(isTransientConnectionError(new Error('syntax error at or near "selec"'))).toBe(false);
+    expect(isTransientConnectionError(undefined)).toBe(false);
+  });
+
+  describe('against a real PostgreSQL', () => {
+    const admin = () => postgresDatabase<any>({ connectionString: inject('postgresUrl'), max: 1 });
+
+    it('retries a refused login (SQLSTATE 28000) until the role may log in, then migrates', async () => {
+      const role = `migrator_${randomUUID().slice(0, 8)}`;
+      const name = `donut_mig_${randomUUID().slice(0, 8)}`;
+      const root = admin();
+      await sql`create role ${sql.id(role)} nologin superuser`.execute(root);
+      await sql`create database ${sql.id(name)} owner ${sql.id(role)}`.execute(root);
+      const url = new URL(inject('postgresUrl'));
+      url.username = role;
+      url.pathname = `/${name}`;
+      const db = postgresDatabase<any>({ connectionString: url.href, max: 1 });
+      const answers: CustomResourceResponse[] = [];
+      const waits: number[] = [];
+      const migrate = createMigrationHandler({
+        database: 'customers',
+        db,
+        migrations: databaseMigrations.customers,
+        logger,
+        retry: { firstDelayMs: 5, maxDelayMs: 20, budgetMs: 1_000 },
+        sleep: async (ms) => {
+          waits.push(ms);
+          // As a rotation settling: the login works from the third attempt on.
+          if (waits.length === 2) await sql`alter role ${sql.id(role)} login`.execute(root);
+        },
+        respond: async (_event, response) => void answers.push(response),
+      });
+      try {
+        await migrate(cfnEvent('Create'), plenty);
+        expect(waits).toEqual([5, 10]);
+        expect(answers).toEqual([
+          expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'schema-customers' }),
+        ]);
+        const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+        expect(rows.map((r) => r.name).sort()).toEqual(Object.keys(databaseMigrations.customers).sort());
+      } finally {
+        await db.destroy();
+        await sql`drop database if exists ${sql.id(name)} with (force)`.execute(root);
+        await sql`drop role if exists ${sql.id(role)}`.execute(root);
+        await root.destroy();
+      }
+    });
+
+    it('fails at once when the database answers with an error a retry cannot fix (SQLSTATE 3D000)', async () => {
+      const url = new URL(inject('postgresUrl'));
+      url.pathname = `/donut_missing_${randomUUID().slice(0, 8)}`;
+      const db = postgresDatabase<any>({ connectionString: url.href, max: 1 });
+      const answers: CustomResourceResponse[] = [];
+      const waits: number[] = [];
+      const migrate = createMigrationHandler({
+        database: 'customers',
+        db,
+        migrations: databaseMigrations.customers,
+        logger,
+        sleep: async (ms) => void waits.push(ms),
+        respond: async (_event, response) => void answers.push(response),
+      });
+      await migrate(cfnEvent('Create'), plenty);
+      expect(waits).toEqual([]);
+      expect(answers).toEqual([
+        expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('does not exist') }),
+      ]);
+      await db.destroy();
+    });
   });
 });
 

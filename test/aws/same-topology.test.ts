@@ -19,7 +19,7 @@ function withExtraQueue(): { extended: Topology; extra: QueueDeclaration } {
     // Idempotent per order id, so a second queue delivering the same event changes nothing.
     consumer: { service: 'customers', handler: 'recordPurchase' },
     visibilityTimeoutS: 7,
-    maxReceiveCount: 4,
+    maxReceiveCount: 6,
     batchSize: 5,
     concurrency: 3,
   };
@@ -39,7 +39,7 @@ describe('the AWS stack and the embedded runtime read the same topology', () => 
       QueueName: 'DonutStates-gift-wraps',
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, resources!.deadLetter), 'Arn'] },
-        maxReceiveCount: 4,
+        maxReceiveCount: 6,
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'DonutStates-gift-wraps-dlq' });
@@ -72,7 +72,7 @@ describe('the AWS stack and the embedded runtime read the same topology', () => 
       expect(JSON.parse(attributes.Attributes!.RedrivePolicy!)).toMatchObject({
         deadLetterTargetArn: queue.deadLetter.arn,
       });
-      expect(Number(JSON.parse(attributes.Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(4);
+      expect(Number(JSON.parse(attributes.Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(6);
       const subscriptions = await clients.sns.send(
         new ListSubscriptionsByTopicCommand({ TopicArn: messaging.topicArn }),
       );

@@ -5,6 +5,12 @@ import { factoryCallWindowMs } from '../../src/contract/factory.ts';
 import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
+import {
+  API_THROTTLE,
+  CONSUMER_VISIBILITY_FACTOR,
+  MIN_MAX_RECEIVE_COUNT,
+  SIZING,
+} from '../../src/platform/aws/resources/sizing.ts';
 import { checkFactoryCallFits, defaultParameters } from '../../src/platform/aws/stack.ts';
 import { deadLetterQueueName, topology } from '../../src/topology.ts';
 import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
@@ -67,14 +73,17 @@ describe('the AWS stack, derived from the topology', () => {
     }
   });
 
-  it('gives every work queue a DLQ with the topology maxReceiveCount, and a raw, filtered subscription', () => {
+  it('gives every work queue a DLQ with the topology maxReceiveCount (at least five), and a raw, filtered subscription', () => {
     for (const declaration of topology.queues) {
       const { queue, deadLetter } = s.stack.queues.get(declaration.name)!;
       const queueId = logicalId(s.stack, queue);
       const dlqId = logicalId(s.stack, deadLetter);
       s.template.hasResourceProperties('AWS::SQS::Queue', {
         QueueName: `DonutStates-${declaration.name}`,
-        RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: declaration.maxReceiveCount },
+        RedrivePolicy: {
+          deadLetterTargetArn: arnOf(dlqId),
+          maxReceiveCount: Math.max(MIN_MAX_RECEIVE_COUNT, declaration.maxReceiveCount),
+        },
       });
       s.template.hasResourceProperties('AWS::SQS::Queue', {
         QueueName: `DonutStates-${deadLetterQueueName(declaration)}`,
@@ -166,6 +175,8 @@ describe('the AWS stack, derived from the topology', () => {
     s.template.resourceCountIs('AWS::RDS::DBProxy', topology.databases.length);
     s.template.allResourcesProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
     s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length);
+    // No rotation at creation: the schema migration logs in right then.
+    s.template.allResourcesProperties('AWS::SecretsManager::RotationSchedule', { RotateImmediatelyOnUpdate: false });
   });
 
   it('migrates every database on deploy through a custom resource listing its migrations', () => {
@@ -308,5 +319,98 @@ describe('the AWS stack, derived from the topology', () => {
       const env = s.template.toJSON().Resources[functionOf(plan.id)].Properties.Environment.Variables;
       expect(env[ENV.callbackSecretArn]).toBeDefined();
     }
+  });
+
+  it('redrives no queue before five receives and hides a batch for six times its consumer timeout', () => {
+    const queues = resourcesOf(s.template, 'AWS::SQS::Queue').filter(([, q]) => q.Properties!.RedrivePolicy);
+    expect(queues).toHaveLength(topology.queues.length);
+    for (const [id, queue] of queues) {
+      expect(queue.Properties!.RedrivePolicy.maxReceiveCount, id).toBeGreaterThanOrEqual(5);
+      expect(queue.Properties!.VisibilityTimeout, id).toBeGreaterThanOrEqual(
+        CONSUMER_VISIBILITY_FACTOR * SIZING.consumer.timeout.toSeconds(),
+      );
+    }
+    expect(CONSUMER_VISIBILITY_FACTOR).toBeGreaterThanOrEqual(6);
+    // Each consumer's own timeout is the one the visibility is derived from.
+    for (const plan of planFunctions(topology).filter((p) => p.kind === 'consumer')) {
+      const fn = s.template.toJSON().Resources[functionOf(plan.id)];
+      expect(fn.Properties.Timeout, plan.id).toBe(SIZING.consumer.timeout.toSeconds());
+    }
+  });
+
+  it('starts no consumer or schedule before the schema of every database it uses', () => {
+    const resources = s.template.toJSON().Resources as Record<string, { Type: string; DependsOn?: string[] }>;
+    const schemaOf = new Map(
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'Custom::DatabaseSchema')
+        .map(([id, r]) => [(r as any).Properties.database as string, id]),
+    );
+    expect(schemaOf.size).toBe(topology.databases.length);
+    let checked = 0;
+    for (const plan of planFunctions(topology).filter((p) => ['consumer', 'job', 'relay'].includes(p.kind))) {
+      const fn = ref(functionOf(plan.id));
+      const triggers = Object.entries(resources).filter(
+        ([, r]: [string, any]) =>
+          (r.Type === 'AWS::Lambda::EventSourceMapping' &&
+            JSON.stringify(r.Properties.FunctionName) === JSON.stringify(fn)) ||
+          (r.Type === 'AWS::Events::Rule' &&
+            r.Properties.Targets.some(
+              (t: any) => JSON.stringify(t.Arn) === JSON.stringify(arnOf(functionOf(plan.id))),
+            )),
+      );
+      expect(triggers, plan.id).toHaveLength(1);
+      for (const database of plan.databases) {
+        expect(triggers[0]![1].DependsOn ?? [], `${plan.id} waits for ${database}`).toContain(schemaOf.get(database));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(topology.queues.length);
+  });
+
+  it('runs scheduled targets without EventBridge retries: the next tick runs again anyway', () => {
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const [id, rule] of rules) {
+      for (const target of rule.Properties!.Targets)
+        expect(target.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 0 });
+    }
+  });
+
+  it("throttles the HTTP API stage, so public traffic cannot take every consumer's concurrency", () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: API_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: API_THROTTLE.burstLimit,
+      },
+    });
+  });
+
+  it("alarms on each queue's oldest message, on every throttled function and on API 5xx", () => {
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    for (const declaration of topology.queues) {
+      const queueName = {
+        'Fn::GetAtt': [logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue), 'QueueName'],
+      };
+      const age = alarms.filter(
+        (a) =>
+          a.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: queueName }]),
+      );
+      expect(age, declaration.name).toHaveLength(1);
+      const queue = s.template.toJSON().Resources[logicalId(s.stack, s.stack.queues.get(declaration.name)!.queue)];
+      expect(age[0]!.Threshold).toBe(
+        queue.Properties.VisibilityTimeout * queue.Properties.RedrivePolicy.maxReceiveCount,
+      );
+    }
+    for (const plan of planFunctions(topology).filter((p) => p.kind !== 'migrate')) {
+      const throttles = alarms.filter(
+        (a) =>
+          a.MetricName === 'Throttles' &&
+          JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: ref(functionOf(plan.id)) }]),
+      );
+      expect(throttles, plan.id).toHaveLength(1);
+    }
+    expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
   });
 });

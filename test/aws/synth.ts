@@ -9,6 +9,8 @@ import type { Topology } from '../../src/topology.ts';
 
 /** CDK's own switch to skip asset bundling: the template is the same, minus the esbuild runs. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+/** The example factory and mail addresses synthesize only when asked for explicitly. */
+export const TEST_CONTEXT = { ...SKIP_BUNDLING, allowPlaceholders: 'true' };
 
 export interface Synthesized {
   readonly app: App;
@@ -30,7 +32,7 @@ export interface ValidationReport {
 /** The real app (cdk-nag included), synthesized into a temporary folder; a nag error throws here. */
 export function synthesizeApp(): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), 'donut-cdk-'));
-  const { app, stack } = buildApp({ context: SKIP_BUNDLING, outdir });
+  const { app, stack } = buildApp({ context: TEST_CONTEXT, outdir });
   const assembly = app.synth();
   const report = JSON.parse(
     readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'),

@@ -30,9 +30,49 @@ const respondToCloudFormation: Respond = async (event, response) => {
   if (!answer.ok) throw new Error(`CloudFormation did not take the response: ${answer.status}`);
 };
 
-// A SQLSTATE (five characters) means the database answered: the migration itself failed, retrying won't help.
-const isSqlError = (error: unknown): boolean =>
-  typeof (error as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+/**
+ * SQLSTATE classes that mean "not connected (yet)", not "the migration is wrong": connection exceptions
+ * (08), authentication (28: a password mid-rotation behind RDS Proxy), insufficient resources (53: too
+ * many connections) and the server shutting down or restarting (57P01–57P03).
+ */
+const TRANSIENT_SQLSTATE = /^(08|28|53)[0-9A-Z]{3}$|^57P0[1-3]$/;
+/** Socket-level failures: the proxy or the network is not there yet. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+// pg reports its own connect timeout and a dropped socket without a code.
+const TRANSIENT_PG_MESSAGES = /timeout expired|connection terminated|timeout exceeded when trying to connect/i;
+
+/** Whether a failed migration is worth another try: the database was not reachable or refused the login. */
+export function isTransientConnectionError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_NETWORK_CODES.has(code))) return true;
+    if (e instanceof AggregateError && e.errors.some(isTransientConnectionError)) return true;
+    if (typeof code !== 'string' && e instanceof Error && TRANSIENT_PG_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** How long transient failures are retried: doubling waits, capped, within a total budget. */
+export interface RetryPolicy {
+  readonly firstDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Total time spent retrying before the custom resource answers FAILED. */
+  readonly budgetMs: number;
+}
+
+export const MIGRATION_RETRY: RetryPolicy = { firstDelayMs: 2_000, maxDelayMs: 20_000, budgetMs: 120_000 };
+
+/** What the function keeps to answer CloudFormation itself before Lambda would stop it. */
+const ANSWER_MARGIN_MS = 30_000;
 
 export interface MigrationHandlerOptions {
   readonly database: string;
@@ -40,27 +80,34 @@ export interface MigrationHandlerOptions {
   readonly migrations: Record<string, Migration>;
   readonly logger: Logger;
   readonly respond?: Respond;
-  readonly retryDelayMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The schema migration custom resource: on Create and Update, applies every pending migration of one
  * database (Kysely's migrator, the same migrations the embedded system runs); on Delete, does nothing —
- * data outlives the stack's resources. A fresh RDS Proxy may refuse connections for a few minutes, so
- * connection failures are retried until a minute before the function's timeout.
+ * data outlives the stack's resources. A fresh RDS Proxy may refuse connections or logins for a while,
+ * so those failures are retried with a bounded backoff (and never past the function's timeout, so
+ * CloudFormation always gets an answer); any other failure answers FAILED at once.
  */
 export function createMigrationHandler(options: MigrationHandlerOptions) {
   const respond = options.respond ?? respondToCloudFormation;
+  const retry = options.retry ?? MIGRATION_RETRY;
+  const sleep = options.sleep ?? sleepFor;
   const physicalResourceId = `schema-${options.database}`;
   return async (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
     if (event.RequestType === 'Delete') {
       await respond(event, { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId });
       return;
     }
+    let waited = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = await migrateToLatest(options.db, options.migrations);
-        options.logger.info({ database: options.database, applied }, 'schema migrated');
+        options.logger.info({ database: options.database, applied, attempt }, 'schema migrated');
         await respond(event, {
           Status: 'SUCCESS',
           PhysicalResourceId: physicalResourceId,
@@ -68,21 +115,31 @@ export function createMigrationHandler(options: MigrationHandlerOptions) {
         });
         return;
       } catch (error) {
-        const outOfTime = context.getRemainingTimeInMillis() < 60_000 + (options.retryDelayMs ?? 15_000);
-        if (isSqlError(error) || outOfTime) {
-          options.logger.error({ err: error, database: options.database, attempt }, 'schema migration failed');
+        const delay = Math.min(retry.maxDelayMs, retry.firstDelayMs * 2 ** (attempt - 1));
+        const transient = isTransientConnectionError(error);
+        const withinBudget =
+          waited + delay <= retry.budgetMs && context.getRemainingTimeInMillis() > delay + ANSWER_MARGIN_MS;
+        if (!transient || !withinBudget) {
+          options.logger.error(
+            { err: error, database: options.database, attempt, transient, waitedMs: waited },
+            'schema migration failed',
+          );
+          const after = transient
+            ? ` (still failing after ${attempt} attempts over ${Math.round(waited / 1000)} s)`
+            : '';
           await respond(event, {
             Status: 'FAILED',
-            Reason: `migrating ${options.database}: ${(error as Error).message}`,
+            Reason: `migrating ${options.database}: ${(error as Error).message}${after}`,
             PhysicalResourceId: physicalResourceId,
           });
           return;
         }
         options.logger.warn(
-          { err: error, database: options.database, attempt },
+          { err: error, database: options.database, attempt, retryInMs: delay },
           'database not reachable yet; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 15_000));
+        await sleep(delay);
+        waited += delay;
       }
     }
   };

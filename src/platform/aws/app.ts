@@ -1,4 +1,4 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { topology as declaredTopology, type Topology } from '../../topology.ts';
 import { type DeploymentParameters, DonutStatesStack, defaultParameters } from './stack.ts';
@@ -27,6 +27,7 @@ function parametersFromContext(app: App): DeploymentParameters {
     mailFrom: text('mailFrom') ?? defaultParameters.mailFrom,
     mailDomain: text('mailDomain'),
     sesSandbox: flag('sesSandbox', defaultParameters.sesSandbox),
+    sesIdentities: sesIdentities(text('sesIdentities')),
     publicUrl: text('publicUrl'),
     alarmEmail: text('alarmEmail'),
     vipThreshold: number('vipThreshold', defaultParameters.vipThreshold),
@@ -36,6 +37,48 @@ function parametersFromContext(app: App): DeploymentParameters {
     production: flag('production', defaultParameters.production),
   };
 }
+
+/** The context keys a deployable stack must be given: their defaults only stand in for tests and inspection. */
+export const DEPLOYMENT_CONTEXT_KEYS = ['factoryUrl', 'mailFrom', 'adManagerEmail'] as const;
+/** Names reserved for examples and documentation (RFC 2606, RFC 6761): never a real factory or mailbox. */
+const PLACEHOLDER_HOST = /(^|\.)(example|example\.(com|net|org)|invalid|test|localhost)$/i;
+/** With this context key set to true, placeholders synthesize (with a warning): tests and `npm run synth`. */
+export const ALLOW_PLACEHOLDERS = 'allowPlaceholders';
+
+function hostOf(key: (typeof DEPLOYMENT_CONTEXT_KEYS)[number], value: string): string | undefined {
+  if (key !== 'factoryUrl') return /^[^@\s]+@([^@\s]+)$/.exec(value)?.[1];
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The deployment context keys that are missing, malformed or still an example name. A stack deployed
+ * with them would order from `factory.example.com` (every factory order dead-letters) and mail nobody.
+ */
+export function placeholderContextKeys(p: DeploymentParameters): string[] {
+  return DEPLOYMENT_CONTEXT_KEYS.filter((key) => {
+    const host = hostOf(key, p[key]);
+    return host === undefined || PLACEHOLDER_HOST.test(host);
+  });
+}
+
+function sesIdentities(value: string | undefined): DeploymentParameters['sesIdentities'] {
+  if (value === undefined) return defaultParameters.sesIdentities;
+  if (value === 'create' || value === 'existing') return value;
+  throw new Error('context sesIdentities must be create or existing');
+}
+
+/**
+ * Feature flags the stack relies on, set here so every app that builds it (the CLI's and the tests')
+ * has them; cdk.json repeats them for the CLI. Each RDS Proxy gets a name unique to its stack.
+ */
+export const FEATURE_FLAGS: Readonly<Record<string, unknown>> = {
+  '@aws-cdk/aws-rds:databaseProxyUniqueResourceName': true,
+};
 
 export interface BuildOptions {
   readonly topology?: Topology;
@@ -50,17 +93,34 @@ export interface BuildOptions {
  */
 export function buildApp(options: BuildOptions = {}): { app: App; stack: DonutStatesStack } {
   const app = new App({
-    ...(options.context ? { context: options.context } : {}),
+    context: { ...FEATURE_FLAGS, ...options.context },
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
   const stackName = String(app.node.tryGetContext('stackName') ?? 'DonutStates');
+  const parameters = parametersFromContext(app);
+  const placeholders = placeholderContextKeys(parameters);
+  const allowPlaceholders = String(app.node.tryGetContext(ALLOW_PLACEHOLDERS)) === 'true';
+  if (placeholders.length > 0 && !allowPlaceholders) {
+    throw new Error(
+      `Refusing to synthesize a deployable stack: ${placeholders.join(', ')} ${placeholders.length === 1 ? 'is' : 'are'} ` +
+        `missing or still an example value. Give ${placeholders.map((key) => `-c ${key}=…`).join(' ')} ` +
+        `(or keep them under "context" in cdk.json); see docs/aws.md. ` +
+        `To synthesize only for inspection or tests, add -c ${ALLOW_PLACEHOLDERS}=true.`,
+    );
+  }
   const stack = new DonutStatesStack(app, stackName, {
     topology: options.topology ?? declaredTopology,
-    parameters: parametersFromContext(app),
+    parameters,
     description: 'Donut-States: event-driven shop (SNS/SQS/Lambda/RDS) generated from src/topology.ts',
     // Region and account come from the CLI's profile at deploy; synth needs neither.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  if (placeholders.length > 0) {
+    Annotations.of(stack).addWarningV2(
+      'donut-states:placeholders',
+      `not deployable as is: ${placeholders.join(', ')} still ${placeholders.length === 1 ? 'is an example' : 'are examples'} (${ALLOW_PLACEHOLDERS}=true)`,
+    );
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
 }

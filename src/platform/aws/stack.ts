@@ -2,7 +2,7 @@ import { CfnOutput, CustomResource, Duration, Stack, type StackProps } from 'aws
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { factoryCallWindowMs } from '../../contract/factory.ts';
 import { MIGRATION_NAMES } from '../../databases/migration-names.ts';
 import type { Topology } from '../../topology.ts';
@@ -32,6 +32,11 @@ export interface DeploymentParameters {
   readonly mailDomain: string | undefined;
   /** In the SES sandbox a recipient must be verified too: the stack verifies AD_MANAGER_EMAIL as well. */
   readonly sesSandbox: boolean;
+  /**
+   * `create`: this stack creates (and owns) the SES identities. `existing`: they were verified already,
+   * by another copy of the stack or by hand; an identity exists once per account and region.
+   */
+  readonly sesIdentities: 'create' | 'existing';
   /** Base of the factory's CallbackUrl; the API's own URL when unset (set it with a custom domain). */
   readonly publicUrl: string | undefined;
   /** Where alarms are mailed; no subscription when unset. */
@@ -52,6 +57,7 @@ export const defaultParameters: DeploymentParameters = {
   mailFrom: 'shelves@donut-states.example',
   mailDomain: undefined,
   sesSandbox: true,
+  sesIdentities: 'create',
   publicUrl: undefined,
   alarmEmail: undefined,
   vipThreshold: 100,
@@ -131,8 +137,15 @@ export class DonutStatesStack extends Stack {
       settings: settingsOf(p, p.publicUrl ?? this.api.apiEndpoint),
     });
     this.functions = functions.functions;
+    const schemas = new Map<string, CustomResource>();
+    const triggers: { plan: FunctionPlan; trigger: IConstruct }[] = [];
     for (const plan of planFunctions(topology)) {
       const fn = functions.add(plan);
+      if (plan.kind !== 'migrate') {
+        alarms.add(`${plan.id}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), {
+          description: `${plan.id} was throttled: the account's concurrency is spent (see the API stage throttling)`,
+        });
+      }
       switch (plan.kind) {
         case 'http':
           api.route(plan, fn);
@@ -141,17 +154,29 @@ export class DonutStatesStack extends Stack {
           });
           break;
         case 'consumer':
-          consumeQueue(plan, fn, messaging.queues.get(plan.queue!.name)!, alarms);
+          triggers.push({ plan, trigger: consumeQueue(plan, fn, messaging.queues.get(plan.queue!.name)!, alarms) });
           break;
         case 'job':
         case 'relay':
-          runOnSchedule(this, plan, fn, alarms);
+          triggers.push({ plan, trigger: runOnSchedule(this, plan, fn, alarms) });
           break;
         case 'migrate':
-          this.#migrate(plan, fn);
+          schemas.set(plan.database!, this.#migrate(plan, fn));
           break;
       }
     }
+    // On the first deploy no consumer or schedule starts before the schema of every database it uses.
+    for (const { plan, trigger } of triggers) {
+      for (const database of plan.databases) {
+        const schema = schemas.get(database);
+        if (schema) trigger.node.addDependency(schema);
+      }
+    }
+
+    alarms.add('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), {
+      threshold: 5,
+      description: "the HTTP API answered 5xx: see the access log and the HTTP functions' errors",
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: api.stage.url, description: 'Base URL of the shop API' });
     new CfnOutput(this, 'AdminTokenSecretArn', {
@@ -163,7 +188,7 @@ export class DonutStatesStack extends Stack {
   }
 
   /** A database's migration function runs as a custom resource once its proxy and instance exist. */
-  #migrate(plan: FunctionPlan, fn: lambda.Function): void {
+  #migrate(plan: FunctionPlan, fn: lambda.Function): CustomResource {
     fn.addEnvironment(ENV.database, plan.database!);
     const database = this.databases.get(plan.database!)!;
     const schema = new CustomResource(this, `${pascal(plan.database!)}Schema`, {
@@ -173,6 +198,7 @@ export class DonutStatesStack extends Stack {
       properties: { database: plan.database!, migrations: [...MIGRATION_NAMES[plan.database!]] },
     });
     schema.node.addDependency(database.proxy, database.instance);
+    return schema;
   }
 }
 

@@ -31,11 +31,11 @@ export class Alarms {
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
   }
 
-  /** An alarm that fires as soon as the metric reaches one; missing data is not a breach. */
-  add(id: string, metric: cloudwatch.IMetric, options: { description: string }): cloudwatch.Alarm {
+  /** An alarm that fires as soon as the metric reaches its threshold (one unless given); missing data is not a breach. */
+  add(id: string, metric: cloudwatch.IMetric, options: { description: string; threshold?: number }): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this.#scope, id, {
       metric,
-      threshold: 1,
+      threshold: options.threshold ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { acknowledge } from '../nag.ts';
 import { apiGatewayPath, type FunctionPlan } from '../plan.ts';
+import { API_THROTTLE } from './sizing.ts';
 
 /**
  * The HTTP API: one `$default` stage with a JSON access log, and a route for every route of the
@@ -28,6 +29,8 @@ export class Api {
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
+      // A flash sale is answered 429 at the gate rather than starving the queue consumers of concurrency.
+      throttle: { ...API_THROTTLE },
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(

@@ -90,6 +90,8 @@ export class Data {
     const secret = instance.secret!;
     // The proxy holds the connections, so a burst of Lambdas does not exhaust a small instance.
     const proxy = instance.addProxy(`${id}Proxy`, {
+      // Named after its instance: a proxy name is unique per account and region, like the instance's.
+      dbProxyName: identifier,
       secrets: [secret],
       vpc: this.#vpc,
       vpcSubnets: dataSubnets,
@@ -99,6 +101,9 @@ export class Data {
     instance.connections.allowDefaultPortFrom(proxy, 'RDS Proxy to its database');
     instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
+      // Not at creation: single-user rotation behind the proxy has a window where logins fail, and the
+      // schema migration connects right then. The first rotation comes with the schedule.
+      rotateImmediatelyOnUpdate: false,
       // The rotation function talks to Secrets Manager, so it needs the NAT route.
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     });

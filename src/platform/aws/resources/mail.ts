@@ -8,6 +8,8 @@ export interface MailProps {
   /** In the SES sandbox the recipient is verified too. */
   readonly sesSandbox: boolean;
   readonly adManagerEmail: string;
+  /** `existing`: refer to identities verified already (by another copy of the stack) instead of creating them. */
+  readonly sesIdentities: 'create' | 'existing';
 }
 
 /**
@@ -15,13 +17,16 @@ export interface MailProps {
  * exactly these. Created in the stack's scope, so logical ids stay those of a flat stack.
  */
 export function createMailIdentities(scope: Stack, props: MailProps): string[] {
-  const mailIdentity = new ses.EmailIdentity(scope, 'MailFrom', {
-    identity: props.mailDomain ? ses.Identity.domain(props.mailDomain) : ses.Identity.email(props.mailFrom),
-  });
-  const mailIdentities = [mailIdentity.emailIdentityArn];
-  if (props.sesSandbox) {
-    const recipient = new ses.EmailIdentity(scope, 'AdManager', { identity: ses.Identity.email(props.adManagerEmail) });
-    mailIdentities.push(recipient.emailIdentityArn);
-  }
+  // An identity's name is the address or domain itself, one per account and region: a second copy of
+  // the stack with the same addresses refers to the first copy's identities.
+  const identity = (id: string, name: string, domain: boolean): string =>
+    props.sesIdentities === 'existing'
+      ? ses.EmailIdentity.fromEmailIdentityName(scope, id, name).emailIdentityArn
+      : new ses.EmailIdentity(scope, id, { identity: domain ? ses.Identity.domain(name) : ses.Identity.email(name) })
+          .emailIdentityArn;
+  const mailIdentities = [
+    props.mailDomain ? identity('MailFrom', props.mailDomain, true) : identity('MailFrom', props.mailFrom, false),
+  ];
+  if (props.sesSandbox) mailIdentities.push(identity('AdManager', props.adManagerEmail, false));
   return mailIdentities;
 }

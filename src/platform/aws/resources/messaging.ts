@@ -6,7 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deadLetterQueueName, type QueueDeclaration, type Topology } from '../../../topology.ts';
 import { pascal } from '../plan.ts';
 import type { Alarms } from './alarms.ts';
-import { CONSUMER_VISIBILITY_FACTOR, SIZING } from './sizing.ts';
+import { CONSUMER_VISIBILITY_FACTOR, MIN_MAX_RECEIVE_COUNT, SIZING } from './sizing.ts';
 
 /** A queue of the topology with its dead-letter queue. */
 export interface QueueResources {
@@ -44,6 +44,11 @@ export class Messaging {
     for (const declaration of props.topology.queues) this.#queue(declaration);
   }
 
+  /** The topology's timeout is a floor: Lambda refuses a queue that hides a batch shorter than it runs. */
+  #visibilityS(declaration: QueueDeclaration): number {
+    return Math.max(declaration.visibilityTimeoutS, SIZING.consumer.timeout.toSeconds() * CONSUMER_VISIBILITY_FACTOR);
+  }
+
   #queue(declaration: QueueDeclaration): void {
     const scope = this.#scope;
     const id = pascal(declaration.name);
@@ -55,13 +60,13 @@ export class Messaging {
     });
     const queue = new sqs.Queue(scope, `${id}Queue`, {
       queueName: `${scope.stackName}-${declaration.name}`,
-      // The topology's timeout is a floor: Lambda refuses a queue that hides a batch shorter than it runs.
-      visibilityTimeout: Duration.seconds(
-        Math.max(declaration.visibilityTimeoutS, SIZING.consumer.timeout.toSeconds() * CONSUMER_VISIBILITY_FACTOR),
-      ),
+      visibilityTimeout: Duration.seconds(this.#visibilityS(declaration)),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: deadLetter, maxReceiveCount: declaration.maxReceiveCount },
+      deadLetterQueue: {
+        queue: deadLetter,
+        maxReceiveCount: Math.max(MIN_MAX_RECEIVE_COUNT, declaration.maxReceiveCount),
+      },
     });
     if (declaration.events.length > 0) {
       // As provision.ts does locally: raw delivery, filtered on the `type` message attribute.
@@ -77,6 +82,16 @@ export class Messaging {
       deadLetter.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       {
         description: `messages are waiting in ${deadLetterQueueName(declaration)}; see GET /ops/dlq/${declaration.name}`,
+      },
+    );
+    // Older than every receive it may get: it should have been handled or dead-lettered by now.
+    const maxAgeS = this.#visibilityS(declaration) * Math.max(MIN_MAX_RECEIVE_COUNT, declaration.maxReceiveCount);
+    this.#alarms.add(
+      `${id}OldestMessage`,
+      queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      {
+        threshold: maxAgeS,
+        description: `${declaration.name} holds a message older than ${maxAgeS} s: its consumer is stuck, throttled or failing`,
       },
     );
     this.queues.set(declaration.name, { declaration, queue, deadLetter });

@@ -7,8 +7,8 @@ export const SIZING: Readonly<Record<FunctionKind, { memoryMb: number; timeout: 
   consumer: { memoryMb: 512, timeout: Duration.seconds(30) },
   relay: { memoryMb: 256, timeout: Duration.seconds(60) },
   job: { memoryMb: 256, timeout: Duration.seconds(60) },
-  // A fresh RDS Proxy can take minutes to accept connections; the migration retries meanwhile.
-  migrate: { memoryMb: 256, timeout: Duration.minutes(15) },
+  // Room for the migration's bounded retries (a proxy or login not ready yet) and its answer.
+  migrate: { memoryMb: 256, timeout: Duration.minutes(5) },
 };
 
 /** The queue must stay invisible while a batch runs; AWS recommends six times the function timeout. */
@@ -18,3 +18,7 @@ export const MIN_SQS_MAX_CONCURRENCY = 2;
 /** RDS Proxy listens on PostgreSQL's port; the instances behind it use another (cdk-nag RDS11). */
 export const PROXY_PORT = 5432;
 export const INSTANCE_PORT = 5532;
+/** Lambda's own retries of a failed batch count as receives too: fewer than five dead-letters too eagerly. */
+export const MIN_MAX_RECEIVE_COUNT = 5;
+/** The HTTP API stage's steady rate and burst: public traffic cannot take all of the account's concurrency. */
+export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;

@@ -1,7 +1,7 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ENV } from '../lambda/env.ts';
 import type { FunctionPlan } from '../plan.ts';
@@ -11,9 +11,14 @@ import { MIN_SQS_MAX_CONCURRENCY } from './sizing.ts';
 
 /**
  * A consumer function reads its queue in batches with partial batch failures; an alarm fires when it
- * throws. The queue is the plan's.
+ * throws. The queue is the plan's. Returns the event source mapping, for the stack to order it.
  */
-export function consumeQueue(plan: FunctionPlan, fn: lambda.Function, queue: QueueResources, alarms: Alarms): void {
+export function consumeQueue(
+  plan: FunctionPlan,
+  fn: lambda.Function,
+  queue: QueueResources,
+  alarms: Alarms,
+): lambda.EventSourceMapping {
   fn.addEventSource(
     new SqsEventSource(queue.queue, {
       batchSize: plan.queue!.batchSize,
@@ -27,6 +32,9 @@ export function consumeQueue(plan: FunctionPlan, fn: lambda.Function, queue: Que
   alarms.add(`${plan.id}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), {
     description: `the ${plan.queue!.name} consumer threw (a whole batch failed or the function crashed)`,
   });
+  // The event source adds its mapping under the function; it does not hand it back.
+  const mappings = fn.node.children.filter((child) => child instanceof lambda.EventSourceMapping);
+  return mappings.at(-1) as lambda.EventSourceMapping;
 }
 
 /**
@@ -34,10 +42,10 @@ export function consumeQueue(plan: FunctionPlan, fn: lambda.Function, queue: Que
  * relay's sweep every minute), without retries; an alarm fires when it fails. Created in the stack's
  * scope, so logical ids stay those of a flat stack.
  */
-export function runOnSchedule(scope: Stack, plan: FunctionPlan, fn: lambda.Function, alarms: Alarms): void {
+export function runOnSchedule(scope: Stack, plan: FunctionPlan, fn: lambda.Function, alarms: Alarms): events.Rule {
   const every =
     plan.kind === 'job' ? Duration.minutes(Math.max(1, Math.ceil(plan.schedule!.everyS / 60))) : Duration.minutes(1);
-  new events.Rule(scope, `${plan.id}Schedule`, {
+  const rule = new events.Rule(scope, `${plan.id}Schedule`, {
     description:
       plan.kind === 'job'
         ? plan.schedule!.purpose
@@ -51,4 +59,5 @@ export function runOnSchedule(scope: Stack, plan: FunctionPlan, fn: lambda.Funct
   alarms.add(`${plan.id}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), {
     description: `${plan.id} failed`,
   });
+  return rule;
 }
