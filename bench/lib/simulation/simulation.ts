@@ -96,16 +96,19 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
   const times = arrivals(scenario.curve, scenario.seed, scenario.maxArrivals);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-simulate-'));
   try {
-    const system = await startSystemProcess({
-      DATA_DIR: dataDir,
-      FACTORY_STAGE_MS: String(scenario.factoryStageMs),
-      PLANNING_DEFAULT_LEAD_TIME_S: String(scenario.planning.defaultLeadTimeS),
-      PLANNING_DEMAND_HALF_LIFE_S: String(scenario.planning.demandHalfLifeS),
-      PLANNING_COVER_S: String(scenario.planning.coverS),
-      QUEUE_VISIBILITY_TIMEOUT_S: '5',
-      // A factory call must fit in that visibility timeout (checked at start); the simulator answers at once.
-      FACTORY_TIMEOUT_MS: '3000',
-    });
+    const system = await startSystemProcess(
+      {
+        DATA_DIR: dataDir,
+        FACTORY_STAGE_MS: String(scenario.factoryStageMs),
+        PLANNING_DEFAULT_LEAD_TIME_S: String(scenario.planning.defaultLeadTimeS),
+        PLANNING_DEMAND_HALF_LIFE_S: String(scenario.planning.demandHalfLifeS),
+        PLANNING_COVER_S: String(scenario.planning.coverS),
+        QUEUE_VISIBILITY_TIMEOUT_S: '5',
+        // A factory call must fit in that visibility timeout (checked at start); the simulator answers at once.
+        FACTORY_TIMEOUT_MS: '3000',
+      },
+      180,
+    );
     let replay: Awaited<ReturnType<typeof replayDemand>>;
     let samples: Record<string, PlanSample[]>;
     let clock: ReplayClock;
