@@ -10,7 +10,13 @@ const BOTTOM = 44;
 const PLOT_W = WIDTH - LEFT - RIGHT;
 const PLOT_H = HEIGHT - TOP - BOTTOM;
 
-const COLORS = { fixed: '#d9480f', adaptive: '#1c7ed6', reorderPoint: '#74c0fc', demand: '#868e96' };
+const COLORS = {
+  fixed: '#d9480f',
+  adaptive: '#1c7ed6',
+  reorderPoint: '#74c0fc',
+  demand: '#868e96',
+  measured: '#7048e8',
+};
 
 /** A round step for about `count` ticks over `span`: 1, 2 or 5 times a power of ten. */
 export function tickStep(span: number, count: number): number {
@@ -70,15 +76,18 @@ export function simulationChart(r: SimulationResult): string {
   );
   const yStep = tickStep(stockMax, 5);
   const yTop = Math.ceil(stockMax / yStep) * yStep;
-  const demandPeak = r.scenario.curve.steadyPerS * r.scenario.curve.surgeMultiple;
+  const demandPeak = Math.max(
+    r.scenario.curve.steadyPerS * r.scenario.curve.surgeMultiple,
+    ...r.series.adaptiveMeasuredDemand.map((p) => p[1]),
+  );
   const dStep = tickStep(demandPeak, 5);
   const dTop = Math.ceil(demandPeak / dStep) * dStep;
   const x = (t: number) => LEFT + (Math.min(Math.max(t, 0), endS) / endS) * PLOT_W;
   const y = (v: number) => TOP + PLOT_H - (v / yTop) * PLOT_H;
   const yDemand = (v: number) => TOP + PLOT_H - (v / dTop) * PLOT_H;
-  const line = (series: Series, color: string, extra = '') =>
+  const line = (series: Series, color: string, extra = '', yOf = y) =>
     `<polyline fill="none" stroke="${color}" stroke-width="1.5"${extra} points="${envelope(series, 0, endS, PLOT_W)
-      .map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`)
+      .map(([t, v]) => `${x(t).toFixed(1)},${yOf(v).toFixed(1)}`)
       .join(' ')}"/>`;
   const demand: string[] = [];
   for (let i = 0; i <= PLOT_W; i += 2) {
@@ -106,7 +115,7 @@ export function simulationChart(r: SimulationResult): string {
       `<text x="${LEFT + PLOT_W + 6}" y="${(yDemand(v) + 4).toFixed(1)}" fill="${COLORS.demand}">${tickLabel(v)}</text>`,
     );
   }
-  const legend = [
+  const legend: { label: string; color: string; dash: string }[] = [
     {
       label: `fixed (point ${r.scenario.reorderPoint}, batch ${r.scenario.reorderQuantity})`,
       color: COLORS.fixed,
@@ -114,10 +123,15 @@ export function simulationChart(r: SimulationResult): string {
     },
     { label: 'adaptive', color: COLORS.adaptive, dash: '' },
     { label: 'adaptive reorder point', color: COLORS.reorderPoint, dash: ' stroke-dasharray="4 3"' },
-    { label: 'demand (right axis)', color: COLORS.demand, dash: ' stroke-dasharray="2 2"' },
-  ]
-    .map((item, i) => {
-      const lx = LEFT + i * 175;
+    { label: 'demand', color: COLORS.demand, dash: ' stroke-dasharray="2 2"' },
+    { label: 'demand as measured', color: COLORS.measured, dash: ' stroke-dasharray="1 2"' },
+  ];
+  let legendX = LEFT;
+  const legendItems = legend
+    .map((item) => {
+      const lx = legendX;
+      // About 6 px per character at this size.
+      legendX += 40 + item.label.length * 6;
       return `<line x1="${lx}" y1="32" x2="${lx + 22}" y2="32" stroke="${item.color}" stroke-width="2"${item.dash}/><text x="${lx + 28}" y="36">${item.label}</text>`;
     })
     .join('');
@@ -125,12 +139,13 @@ export function simulationChart(r: SimulationResult): string {
   <title>Donut-States demand simulation ${r.date.slice(0, 10)}: stock over time, fixed and adaptive policy</title>
   <rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>
   <text x="${LEFT}" y="16" font-size="13" font-weight="bold">Stock on hand, fixed and adaptive policy, one seeded flash sale (${r.date.slice(0, 10)}${r.scenario.name === 'full' ? '' : `, ${r.scenario.name} run`})</text>
-  ${legend}
+  ${legendItems}
   ${band(phases.surgeStartS, phases.surgeEndS, '#fff4e6', `surge ${r.scenario.curve.surgeMultiple}×`)}
   ${band(phases.surgeEndS, phases.steadyAgainS, '#fff9f0', 'decay')}
   ${band(phases.steadyAgainS + r.scenario.settleS, endS, '#ebfbee', 'settled')}
   ${yTicks.join('\n  ')}
   <polyline fill="none" stroke="${COLORS.demand}" stroke-width="1" stroke-dasharray="2 2" points="${demand.join(' ')}"/>
+  ${line(r.series.adaptiveMeasuredDemand, COLORS.measured, ' stroke-dasharray="1 2"', yDemand)}
   ${line(r.series.adaptiveReorderPoint, COLORS.reorderPoint, ' stroke-dasharray="4 3"')}
   ${line(r.series.stock.fixed, COLORS.fixed)}
   ${line(r.series.stock.adaptive, COLORS.adaptive)}
@@ -140,7 +155,7 @@ export function simulationChart(r: SimulationResult): string {
   ${dTicks.join('\n  ')}
   <text x="${LEFT + PLOT_W / 2}" y="${HEIGHT - 8}" text-anchor="middle">seconds</text>
   <text x="14" y="${TOP + PLOT_H / 2}" text-anchor="middle" transform="rotate(-90 14 ${TOP + PLOT_H / 2})">units in stock</text>
-  <text x="${WIDTH - 12}" y="${TOP + PLOT_H / 2}" text-anchor="middle" fill="${COLORS.demand}" transform="rotate(90 ${WIDTH - 12} ${TOP + PLOT_H / 2})">demand, units/s</text>
+  <text x="${WIDTH - 12}" y="${TOP + PLOT_H / 2}" text-anchor="middle" fill="${COLORS.demand}" transform="rotate(90 ${WIDTH - 12} ${TOP + PLOT_H / 2})">demand, units/s (dotted)</text>
 </svg>
 `;
 }

@@ -77,6 +77,8 @@ export interface SimulationResult {
     readonly stock: Record<Policy, Series>;
     /** The adaptive product's reorder point in force. */
     readonly adaptiveReorderPoint: Series;
+    /** Demand as the system measured it for the adaptive product, units per second. */
+    readonly adaptiveMeasuredDemand: Series;
   };
   readonly targets: SimulationTarget[];
   readonly invariants: Invariant[];
@@ -176,6 +178,7 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
           adaptive: compact(samples[SKUS.adaptive]!, (s) => s.stock),
         },
         adaptiveReorderPoint: compact(samples[SKUS.adaptive]!, (s) => s.reorderPoint),
+        adaptiveMeasuredDemand: compact(samples[SKUS.adaptive]!, (s) => Math.round(s.demandPerS * 100) / 100),
       },
       targets: simulationTargets(policies.fixed, policies.adaptive, steadyOrderQuantity),
       invariants: checkInvariants(scenario, times.length, replay, samples, recorded),
