@@ -83,4 +83,9 @@ describe('projectedStockOut', () => {
   it('is null when nothing sells', () => {
     expect(projectedStockOut(100, 0, now)).toBeNull();
   });
+  it('is null, not an invalid date, when a large stock outlasts any date at a demand near zero', () => {
+    expect(projectedStockOut(1_000_000_000, 2e-6, now)).toBeNull();
+    expect(projectedStockOut(1_000_000, 2e-6, now)).toBeNull();
+    expect(projectedStockOut(100_000, 2e-6, now)?.toISOString()).toMatch(/^\d{4}-/);
+  });
 });
