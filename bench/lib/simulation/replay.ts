@@ -116,9 +116,15 @@ interface ListedProduct {
   planning: { effectiveReorderPoint: number; orderQuantity: number; demandPerSecond: number; leadTimeS: number };
 }
 
+export interface Samples {
+  readonly bySku: Record<string, PlanSample[]>;
+  /** Reads not answered 200 with products (skipped; the next one followed). */
+  readonly failed: number;
+}
+
 /**
  * Reads GET /products every `everyMs` until `signal` aborts: each product's stock and plan over time,
- * placed at the middle of each request. A read that fails is skipped (the next one follows).
+ * placed at the middle of each request. A read that fails is counted and skipped.
  */
 export async function sampleProducts(
   url: string,
@@ -126,12 +132,14 @@ export async function sampleProducts(
   clock: ReplayClock,
   everyMs: number,
   signal: AbortSignal,
-): Promise<Record<string, PlanSample[]>> {
+): Promise<Samples> {
   const samples: Record<string, PlanSample[]> = Object.fromEntries(skus.map((sku) => [sku, []]));
+  let failed = 0;
   while (!signal.aborted) {
     const sent = performance.now();
     try {
       const res = await fetch(`${url}/products`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`GET /products answered ${res.status}`);
       const { products } = (await res.json()) as { products: ListedProduct[] };
       const t = secondsSince(clock, (sent + performance.now()) / 2);
       for (const p of products) {
@@ -145,10 +153,10 @@ export async function sampleProducts(
         });
       }
     } catch {
-      // skipped; the next read follows
+      failed += 1;
     }
     const wait = sent + everyMs - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
-  return samples;
+  return { bySku: samples, failed };
 }

@@ -8,7 +8,7 @@ import { createProduct } from '../admin-api.ts';
 import { percentile } from '../load.ts';
 import { startSystemProcess } from '../system-process.ts';
 import { arrivals, type CurvePhases, curvePhases, type DemandCurve } from './demand-curve.ts';
-import { type PlanSample, type ReplayClock, replayDemand, sampleProducts, startClock } from './replay.ts';
+import { type PlanSample, type ReplayClock, replayDemand, type Samples, sampleProducts, startClock } from './replay.ts';
 import {
   type CheckoutAnswer,
   type FactoryOrder,
@@ -112,7 +112,7 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
       180,
     );
     let replay: Awaited<ReturnType<typeof replayDemand>>;
-    let samples: Record<string, PlanSample[]>;
+    let sampled: Samples;
     let clock: ReplayClock;
     try {
       for (const policy of POLICIES) {
@@ -130,7 +130,7 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
       // Both products start alike at the same moment: the replay's clock starts now.
       clock = startClock();
       const sampling = new AbortController();
-      const sampled = sampleProducts(system.url, Object.values(SKUS), clock, scenario.sampleEveryMs, sampling.signal);
+      const reading = sampleProducts(system.url, Object.values(SKUS), clock, scenario.sampleEveryMs, sampling.signal);
       replay = await replayDemand({
         url: system.url,
         skus: POLICIES.map((p) => SKUS[p]),
@@ -140,11 +140,12 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
         maxInFlight: 2000,
       });
       sampling.abort();
-      samples = await sampled;
+      sampled = await reading;
     } finally {
       await system.stop();
     }
     const recorded = await readInventory(dataDir, clock.startedAtEpochMs);
+    const samples = sampled.bySku;
     const window = { fromS: 0, toS: phases.endS, settledFromS: phases.steadyAgainS + scenario.settleS };
     const policies = Object.fromEntries(
       POLICIES.map((p) => [
@@ -181,7 +182,14 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
         adaptiveMeasuredDemand: compact(samples[SKUS.adaptive]!, (s) => Math.round(s.demandPerS * 100) / 100),
       },
       targets: simulationTargets(policies.fixed, policies.adaptive, steadyOrderQuantity),
-      invariants: checkInvariants(scenario, times.length, replay, samples, recorded),
+      invariants: [
+        ...checkInvariants(scenario, times.length, replay, samples, recorded),
+        {
+          name: 'every stock reading (GET /products) answered 200',
+          ok: sampled.failed === 0,
+          detail: `${samples[SKUS.fixed]!.length} answered, ${sampled.failed} failed`,
+        },
+      ],
     };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
