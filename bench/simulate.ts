@@ -1,19 +1,30 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fmt } from './lib/report.ts';
 import { simulationChart } from './lib/simulation/chart.ts';
 import { runLine, simulationPage, simulationTables } from './lib/simulation/report.ts';
 import { resultJson } from './lib/simulation/result-file.ts';
 import { fullScenario, quickScenario } from './lib/simulation/scenarios.ts';
-import { runSimulation } from './lib/simulation/simulation.ts';
+import { runSimulation, type SimulationResult } from './lib/simulation/simulation.ts';
 
 // `npm run simulate`: one seeded flash sale replayed against the real system, a fixed-policy product
 // and an adaptive one side by side; figures, targets and invariants printed, JSON and an SVG chart to
 // bench/results/simulate-latest.*, docs/simulation.md rewritten. `--quick` for a short run written to
-// bench/results/simulate-quick.* that leaves the docs alone.
+// bench/results/simulate-quick.* that leaves the docs alone. `--render` runs nothing: it redraws the
+// chart and the page from the stored full run, after a change to how they are drawn.
 const quick = process.argv.includes('--quick');
-const scenario = quick ? quickScenario : fullScenario;
 const here = import.meta.dirname;
+const latest = 'bench/results/simulate-latest.json';
+
+if (process.argv.includes('--render')) {
+  const stored = JSON.parse(await readFile(path.join(here, '..', latest), 'utf8')) as SimulationResult;
+  await writeFile(path.join(here, '..', latest.replace(/\.json$/, '.svg')), simulationChart(stored));
+  await writeFile(path.join(here, '..', 'docs', 'simulation.md'), simulationPage(stored, latest));
+  console.log(`chart and docs/simulation.md redrawn from ${latest}`);
+  process.exit(0);
+}
+
+const scenario = quick ? quickScenario : fullScenario;
 const { curve } = scenario;
 
 console.log(

@@ -122,17 +122,17 @@ export function simulationChart(r: SimulationResult): string {
       dash: '',
     },
     { label: 'adaptive', color: COLORS.adaptive, dash: '' },
-    { label: 'adaptive reorder point', color: COLORS.reorderPoint, dash: ' stroke-dasharray="4 3"' },
+    { label: 'its reorder point', color: COLORS.reorderPoint, dash: ' stroke-dasharray="4 3"' },
     { label: 'demand', color: COLORS.demand, dash: ' stroke-dasharray="2 2"' },
-    { label: 'demand as measured', color: COLORS.measured, dash: ' stroke-dasharray="1 2"' },
+    { label: 'measured demand', color: COLORS.measured, dash: ' stroke-dasharray="1 2"' },
   ];
   let legendX = LEFT;
   const legendItems = legend
     .map((item) => {
       const lx = legendX;
       // About 6 px per character at this size.
-      legendX += 40 + item.label.length * 6;
-      return `<line x1="${lx}" y1="32" x2="${lx + 22}" y2="32" stroke="${item.color}" stroke-width="2"${item.dash}/><text x="${lx + 28}" y="36">${item.label}</text>`;
+      legendX += 44 + item.label.length * 6.2;
+      return `<line x1="${lx.toFixed(1)}" y1="32" x2="${(lx + 22).toFixed(1)}" y2="32" stroke="${item.color}" stroke-width="2"${item.dash}/><text x="${(lx + 28).toFixed(1)}" y="36">${item.label}</text>`;
     })
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="11">
