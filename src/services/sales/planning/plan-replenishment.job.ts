@@ -66,16 +66,24 @@ export function planReplenishment(deps: PlanningJobDeps) {
         for update of pp`.execute(trx);
       if (subjects.length === 0) return 0;
       const fromS = Math.max(Math.min(...subjects.map((s) => s.observed_until_s)), untilS - MAX_CATCH_UP_S);
-      // Every line of a placed order, a cart's per sku; an order cancelled before it is read is no demand.
+      // Every line of a placed order (the lines order_items lists): a single-sku order is its own line,
+      // a cart has its lines in order_lines; an order cancelled before it is read is no demand. Spelled
+      // out rather than read through the view: the planner cannot push this time window into the view's
+      // union and would scan every order and line on each run.
       const second = sql<number>`floor(extract(epoch from o.created_at))::float8`;
+      const lineSku = sql<string>`coalesce(l.sku, o.sku)`;
       const sales = await trx
-        .selectFrom('order_items as i')
-        .innerJoin('orders as o', 'o.id', 'i.order_id')
-        .select(['i.sku', second.as('at_s'), sql<number>`sum(i.quantity)::int`.as('units')])
+        .selectFrom('orders as o')
+        .leftJoin('order_lines as l', 'l.order_id', 'o.id')
+        .select([
+          lineSku.as('sku'),
+          second.as('at_s'),
+          sql<number>`sum(coalesce(l.quantity, o.quantity))::int`.as('units'),
+        ])
         .where('o.status', '=', 'placed')
         .where('o.created_at', '>=', sql<Date>`to_timestamp(${fromS}::float8)`)
         .where('o.created_at', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
-        .groupBy(['i.sku', second])
+        .groupBy([lineSku, second])
         .execute();
       const bucketsBySku = new Map<string, DemandBucket[]>();
       for (const sale of sales) {
