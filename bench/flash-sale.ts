@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ProductInput } from '../src/contract/http.ts';
 import type { CustomersTables } from '../src/databases/customers/tables.ts';
 import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
 import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../src/databases/inventory/tables.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { customersMigrations } from '../src/services/customers/index.ts';
+import { createProduct, waitForDrain } from './lib/admin-api.ts';
 import { type BenchEngine, databaseUrl, pgliteEngine } from './lib/engine.ts';
 import { type LoadResult, load, percentile } from './lib/load.ts';
-import { BENCH_ADMIN_TOKEN, startSystemProcess } from './lib/system-process.ts';
+import { startSystemProcess } from './lib/system-process.ts';
 
 export interface FlashSaleOptions {
   readonly checkouts: number;
@@ -184,16 +184,6 @@ export async function runFlashSale(
   }
 }
 
-/** A new product, through the admin API as a shop would create it. */
-async function createProduct(url: string, sku: string, product: ProductInput): Promise<void> {
-  const res = await fetch(`${url}/products/${sku}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-    body: JSON.stringify(product),
-  });
-  if (res.status !== 201) throw new Error(`could not create ${sku}: ${res.status}`);
-}
-
 /** Stock no run sells out, and no reorder point. */
 const NEVER_RUNS_OUT = { price: 1, stock: 100_000_000, reorderPoint: 0, reorderQuantity: 1, factoryId: 'factory-1' };
 
@@ -226,22 +216,6 @@ export async function warmUp(url: string, checkouts: number): Promise<LoadResult
     throw new Error(`the warm-up did not confirm every checkout: ${JSON.stringify(result.statuses)}`);
   }
   return result;
-}
-
-/** Waits (bounded) until every queue and DLQ is empty and nothing is in flight. */
-async function waitForDrain(url: string, timeoutS: number): Promise<void> {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const res = await fetch(`${url}/ops/queues`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
-    const { queues } = (await res.json()) as { queues: { messages: number; inFlight: number }[] };
-    if (queues.every((q) => q.messages === 0 && q.inFlight === 0)) {
-      // One more sweep interval so the outbox relay has published what the last consumers wrote.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      return;
-    }
-    if (Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function checkInvariants(

@@ -152,6 +152,9 @@ export class LambdaRuntime {
       replenishmentTimeoutS: o.settings.replenishmentTimeoutS,
       idempotencyTtlS: o.settings.idempotencyTtlS,
       marketingWebhookUrl: o.settings.marketingWebhookUrl,
+      planningDefaultLeadTimeS: o.settings.planningDefaultLeadTimeS,
+      planningDemandHalfLifeS: o.settings.planningDemandHalfLifeS,
+      planningCoverS: o.settings.planningCoverS,
     };
     // Getters: a service's factory reads only its own databases, so an unreachable one is never touched.
     const databases = {} as Databases;
