@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { parseEvent } from '../../src/contract/events.ts';
+import {
+  CartCheckoutResponse,
+  CartOrderResponse,
+  CartOutOfStockResponse,
+  OrderEnvelopeResponse,
+  OrderViewResponse,
+} from '../../src/contract/responses.ts';
 import { placeOrders } from '../../src/services/sales/checkout.ts';
 import {
   ENGINES,
@@ -328,6 +336,33 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
       expect(stockA === 0 || stockB === 0).toBe(true);
       expect(await ordersOf(customerId)).toHaveLength(cartsSold + singlesSold);
     });
+  });
+
+  it('answers a cart, its refusal and its order in the shapes the OpenAPI document gives', async () => {
+    const a = await createProduct({ stock: 5 });
+    const b = await createProduct({ stock: 1 });
+    const placed = await buyCart([{ sku: a, quantity: 2 }]);
+    expect(placed.status).toBe(201);
+    const refused = await buyCart([
+      { sku: a, quantity: 1 },
+      { sku: b, quantity: 2 },
+    ]);
+    expect(refused.status).toBe(409);
+    const got = await order(placed.body.order.id);
+    const cancelled = await cancel(placed.body.order.id);
+    // The schemas the document is made of (src/contract/operations.ts), field for field.
+    const same = (schema: z.ZodObject, body: unknown) => {
+      expect(schema.parse(body)).toEqual(body);
+      expect(Object.keys(body as object).sort()).toEqual(Object.keys(schema.shape).sort());
+    };
+    same(CartCheckoutResponse, placed.body);
+    same(CartOrderResponse, placed.body.order);
+    same(CartOutOfStockResponse, refused.body);
+    for (const res of [got, cancelled]) {
+      same(OrderEnvelopeResponse, res.body);
+      same(OrderViewResponse, res.body.order);
+    }
+    expect(cancelled.body.order).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(String) });
   });
 
   describe('unknown skus in a cart', () => {
