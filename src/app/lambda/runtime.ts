@@ -152,6 +152,8 @@ export class LambdaRuntime {
       replenishmentTimeoutS: o.settings.replenishmentTimeoutS,
       idempotencyTtlS: o.settings.idempotencyTtlS,
       marketingWebhookUrl: o.settings.marketingWebhookUrl,
+      // API Gateway's HTTP API hands the browser a Lambda's response only once it is complete.
+      dashboardFeed: 'poll' as const,
     };
     // Getters: a service's factory reads only its own databases, so an unreachable one is never touched.
     const databases = {} as Databases;
