@@ -32,7 +32,7 @@ export const plans = planFunctions(topology);
 export function lambdaRuntimeFor(
   system: TestSystem,
   plan: FunctionPlan,
-  options: { clients?: Partial<AwsClients> } = {},
+  options: { clients?: Partial<AwsClients>; publishWaitMs?: number } = {},
 ): LambdaRuntime {
   const secrets = JSON.parse(readFileSync(path.join(system.dataDir, 'secrets.json'), 'utf8')) as {
     callbackSecret: string;
@@ -74,6 +74,7 @@ export function lambdaRuntimeFor(
         url: q.url,
         deadLetter: { name: q.deadLetter.name, url: q.deadLetter.url },
       })),
+    ...(options.publishWaitMs !== undefined ? { publishWaitMs: options.publishWaitMs } : {}),
   });
 }
 
