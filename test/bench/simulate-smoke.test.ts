@@ -18,7 +18,7 @@ const smoke: SimulationScenario = {
     steadyAfterS: 5,
   },
   factoryStageMs: 500,
-  planning: { defaultLeadTimeS: 2, demandHalfLifeS: 2, coverS: 6 },
+  planning: { defaultLeadTimeS: 2, demandHalfLifeS: 2, coverS: 2 },
   settleS: 3,
   maxArrivals: 3000,
 };

@@ -192,6 +192,45 @@ describe.each(ENGINES)('checkout at the effective reorder point on %s', (engine)
       expect(await replenishments(fixed)).toEqual([]);
     });
 
+    it('adds the shortfall below the effective point to the order, rounded to the multiple and capped; a fixed product does not', async () => {
+      const adaptive = await createProduct('TOPUP', {
+        stock: 50,
+        reorderPoint: 5,
+        reorderQuantity: 30,
+        reorderPolicy: 'adaptive',
+      });
+      await plan(adaptive, 40, 100);
+      expect((await buy(adaptive, 30)).body.remaining).toBe(20);
+      expect(await requestedQuantities(adaptive)).toEqual([120]);
+
+      const multiple = await createProduct('TOPUPMULTIPLE', {
+        stock: 50,
+        reorderPoint: 5,
+        reorderQuantity: 25,
+        reorderPolicy: 'adaptive',
+        orderMultiple: 25,
+      });
+      await plan(multiple, 40, 100);
+      // A refusal on an empty-ish shelf: 100 + (40 − 10) = 130, rounded up to 150.
+      expect((await buy(multiple, 40)).body.remaining).toBe(10);
+      expect(await requestedQuantities(multiple)).toEqual([150]);
+
+      const capped = await createProduct('TOPUPCAP', {
+        stock: 50,
+        reorderPoint: 5,
+        reorderQuantity: 30,
+        reorderPolicy: 'adaptive',
+        maxOrderQuantity: 110,
+      });
+      await plan(capped, 40, 100);
+      expect((await buy(capped, 50)).body.remaining).toBe(0);
+      expect(await requestedQuantities(capped)).toEqual([110]);
+
+      const fixed = await createProduct('TOPUPFIXED', { stock: 50, reorderPoint: 40, reorderQuantity: 100 });
+      expect((await buy(fixed, 50)).body.remaining).toBe(0);
+      expect(await requestedQuantities(fixed)).toEqual([100]);
+    });
+
     it('acts on the effective point for single-sku sales taken one by one (a key repeated in the batch)', async () => {
       const sku = await createProduct('ONEBYONE', {
         stock: 100,

@@ -180,7 +180,7 @@ describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
     expect(await statusOf(stale.id)).toBe('timed_out');
   });
 
-  it('orders again the planned quantity of an adaptive product, the operator one of a fixed product', async () => {
+  it('orders again the planned quantity (filled up to the plan) of an adaptive product, the operator one of a fixed product', async () => {
     const adaptive = await open('ordered', { requested: 3600, sent: TIMEOUT_S + 5 });
     const fixed = await open('ordered', { requested: 3600, sent: TIMEOUT_S + 5 });
     await database.db
@@ -198,7 +198,8 @@ describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
           .where('status', '=', 'requested')
           .executeTakeFirstOrThrow()
       ).quantity;
-    expect(await reordered(adaptive.sku)).toBe(77);
+    // The planned quantity plus the shortfall below the effective point: stock 0, so 77 + 40.
+    expect(await reordered(adaptive.sku)).toBe(117);
     expect(await reordered(fixed.sku)).toBe(10);
   });
 });

@@ -25,7 +25,7 @@ export const fullScenario: SimulationScenario = {
   reorderQuantity: 100,
   adaptive: {},
   factoryStageMs: 1500,
-  planning: { defaultLeadTimeS: 6, demandHalfLifeS: 3, coverS: 18 },
+  planning: { defaultLeadTimeS: 6, demandHalfLifeS: 3, coverS: 6 },
   settleS: 60,
   sampleEveryMs: 100,
   maxArrivals: 20_000,

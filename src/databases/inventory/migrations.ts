@@ -16,6 +16,7 @@ import { checkoutKeysPerCustomer } from './migrations/2026-12-05-13-checkout-key
 import { cartsAndCancellations } from './migrations/2026-12-05-14-carts-and-cancellations.ts';
 import { demandAndLeadTime } from './migrations/2026-12-05-15-demand-and-lead-time.ts';
 import { checkoutReadsEffectiveReorderPoint } from './migrations/2026-12-06-16-checkout-reads-effective-reorder-point.ts';
+import { refusedDemandAndOrderUpTo } from './migrations/2026-12-06-17-refused-demand-and-order-up-to.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 // A new one is a new file in migrations/, registered by one line at the end of this list.
@@ -36,4 +37,5 @@ export const inventoryMigrations: Record<string, Migration> = {
   '2026-12-05-14-carts-and-cancellations': cartsAndCancellations,
   '2026-12-05-15-demand-and-lead-time': demandAndLeadTime,
   '2026-12-06-16-checkout-reads-effective-reorder-point': checkoutReadsEffectiveReorderPoint,
+  '2026-12-06-17-refused-demand-and-order-up-to': refusedDemandAndOrderUpTo,
 };

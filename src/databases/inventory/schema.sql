@@ -94,6 +94,15 @@ create table products (
   constraint products_stock_check CHECK (stock >= 0)
 );
 
+create table refused_demand (
+  sku text not null,
+  at_second timestamp with time zone not null,
+  units integer not null,
+  constraint refused_demand_pkey PRIMARY KEY (sku, at_second),
+  constraint refused_demand_sku_fkey FOREIGN KEY (sku) REFERENCES products(sku),
+  constraint refused_demand_units_check CHECK (units > 0)
+);
+
 create table replenishments (
   id uuid not null,
   sku text not null,
@@ -168,9 +177,23 @@ CREATE OR REPLACE FUNCTION insert_replenishment_if_none(p_sku text, p_quantity i
 AS $function$
 declare
   r replenishments;
+  pr record;
+  v_quantity int := p_quantity;
+  v_cap int;
 begin
+  select effective_reorder_point, effective_reorder_quantity, order_multiple, max_order_quantity into pr
+    from products where sku = p_sku;
+  if pr.effective_reorder_quantity is not null and p_stock < pr.effective_reorder_point then
+    v_quantity := ceil((p_quantity + pr.effective_reorder_point - greatest(p_stock, 0))::numeric
+      / pr.order_multiple)::int * pr.order_multiple;
+    if pr.max_order_quantity is not null then
+      v_cap := coalesce(nullif(pr.max_order_quantity / pr.order_multiple * pr.order_multiple, 0),
+        pr.max_order_quantity);
+      v_quantity := least(v_quantity, greatest(v_cap, p_quantity));
+    end if;
+  end if;
   insert into replenishments (id, sku, quantity, factory_id, status, correlation_id)
-    values ((p_new->>'replenishmentId')::uuid, p_sku, p_quantity, p_factory_id, 'requested', p_correlation_id)
+    values ((p_new->>'replenishmentId')::uuid, p_sku, v_quantity, p_factory_id, 'requested', p_correlation_id)
     -- The unique partial index replenishments_one_open_per_sku decides races: the loser inserts nothing.
     on conflict (sku) where status in ('requested', 'ordering', 'unconfirmed', 'ordered') do nothing
     returning * into r;
@@ -233,6 +256,10 @@ declare
   c_missing boolean;
   c_short boolean;
   c_remaining jsonb;
+  -- Units refused per sku in this call (censored demand), written once per sku at the end.
+  rf_skus text[] := '{}';
+  rf_units int[] := '{}';
+  rf int;
 begin
   select count(x.key) = count(distinct (x."customerId", x.key)) filter (where x.key is not null),
          coalesce(array_agg(x."customerId") filter (where x.key is not null), '{}'),
@@ -325,6 +352,13 @@ begin
         -- single-sku checkout would.
         for c in 1 .. array_length(c_skus, 1) loop
           if c_stocks[c] < c_quantities[c] then
+            rf := array_position(rf_skus, c_skus[c]);
+            if rf is null then
+              rf_skus := rf_skus || c_skus[c];
+              rf_units := rf_units || c_quantities[c];
+            else
+              rf_units[rf] := rf_units[rf] + c_quantities[c];
+            end if;
             short_r := null;
             if c_stocks[c] <= c_reorder_points[c] then
               short_r := insert_replenishment_if_none(c_skus[c], c_reorder_quantities[c], c_factory_ids[c],
@@ -428,6 +462,13 @@ begin
             open_skus := open_skus || it.sku;
           end if;
         end if;
+        rf := array_position(rf_skus, it.sku);
+        if rf is null then
+          rf_skus := rf_skus || it.sku;
+          rf_units := rf_units || it.quantity;
+        else
+          rf_units[rf] := rf_units[rf] + it.quantity;
+        end if;
         return query select n, 'short', short_stock, null::text, null::int, null::jsonb,
           short_r.id, short_r.status, short_r.quantity, short_r.requested_at, it.sku;
         continue;
@@ -465,6 +506,19 @@ begin
     return query select n, 'placed', v_stock, null::text, null::int, null::jsonb,
       null::uuid, null::text, null::int, null::timestamptz, it.sku;
   end loop;
+  -- The refused units join this second's bucket, one upsert per sku, last so its row stays locked
+  -- for as short a time as possible. A second counts at most one operator batch (reorder_quantity)
+  -- per sku, however many units were asked: refusals cost a client nothing, so they may not grow
+  -- the demand estimate without bound.
+  if cardinality(rf_skus) > 0 then
+    insert into refused_demand as rd (sku, at_second, units)
+      select u.sku, date_trunc('second', now()), least(u.units, p.reorder_quantity)
+      from unnest(rf_skus, rf_units) as u(sku, units) join products p on p.sku = u.sku
+      order by u.sku
+      on conflict (sku, at_second) do update
+        set units = least(rd.units + excluded.units,
+          (select p.reorder_quantity from products p where p.sku = rd.sku));
+  end if;
 end
 $function$
 

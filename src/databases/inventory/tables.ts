@@ -15,6 +15,7 @@ export interface InventoryTables {
   replenishments: ReplenishmentsTable;
   outbox: OutboxTable;
   product_planning: ProductPlanningTable;
+  refused_demand: RefusedDemandTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -128,6 +129,17 @@ export interface ReplenishmentsTable {
   order_claimed_at: Timestamp | null;
   /** Seconds from the order being sent to its stock arriving; set on completion, null after a timeout. */
   lead_time_s: number | null;
+}
+
+/**
+ * Units checkouts asked for and were refused for lack of stock, per product and second (written by
+ * place_orders(), at most the product's reorder_quantity a second); the planning job folds them into
+ * demand and deletes the seconds it has folded.
+ */
+export interface RefusedDemandTable {
+  sku: string;
+  at_second: Timestamp;
+  units: number;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -111,4 +111,54 @@ describe('foldDemand', () => {
     expect(dayLater.perSecond).toBeLessThan(1e-9);
     expect(dayLater.observedUntilS).toBe(1100 + 86_400);
   });
+
+  describe('with stock-outs (censored demand)', () => {
+    /**
+     * A shop whose shelf holds `shelf` units a second from 1000 to 1030, then sells out: 20 units a second
+     * are asked for from 1000 to 1060, 1 a second after that. What it sells and what it refuses.
+     */
+    function soldOutSurge(): { sold: DemandBucket[]; refused: DemandBucket[] } {
+      const asked = (t: number) => (t < 1060 ? 20 : 1);
+      const shelf = (t: number) => (t < 1030 || t >= 1060 ? Number.POSITIVE_INFINITY : 0);
+      return {
+        sold: series(1000, 1120, (t) => Math.min(asked(t), shelf(t))),
+        refused: series(1000, 1120, (t) => asked(t) - Math.min(asked(t), shelf(t))),
+      };
+    }
+    const HALF_LIFE_SHORT = 3;
+
+    it('keeps growing with the surge while sold out when refusals count, where sales alone fall', () => {
+      const { sold, refused } = soldOutSurge();
+      const atSellOut = foldDemand(empty, [...sold, ...refused], 1030, HALF_LIFE_SHORT);
+      const salesOnly = foldDemand(empty, sold, 1045, HALF_LIFE_SHORT);
+      const censored = foldDemand(empty, [...sold, ...refused], 1045, HALF_LIFE_SHORT);
+      // Sales alone read the sold-out seconds as no demand and forget the surge.
+      expect(salesOnly.perSecond).toBeLessThan(atSellOut.perSecond / 10);
+      // Sales and refusals together still see all of it.
+      expect(censored.perSecond).toBeGreaterThanOrEqual(atSellOut.perSecond);
+      expect(censored.perSecond).toBeCloseTo(20, 1);
+    });
+
+    it('decays once the surge is over, refusals or not', () => {
+      const { sold, refused } = soldOutSurge();
+      const censored = foldDemand(empty, [...sold, ...refused], 1060, HALF_LIFE_SHORT);
+      const after = foldDemand(censored, [...sold, ...refused], 1090, HALF_LIFE_SHORT);
+      expect(censored.perSecond).toBeGreaterThan(19);
+      expect(after.perSecond).toBeCloseTo(1, 1);
+    });
+
+    it('adds a second’s sales and refusals into one second of demand', () => {
+      const split = foldDemand(
+        empty,
+        [
+          { atS: 1000, units: 3 },
+          { atS: 1000, units: 5 },
+        ],
+        1001,
+        HALF_LIFE,
+      );
+      const whole = foldDemand(empty, [{ atS: 1000, units: 8 }], 1001, HALF_LIFE);
+      expect(split).toEqual(whole);
+    });
+  });
 });

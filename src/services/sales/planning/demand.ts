@@ -1,7 +1,8 @@
 /**
- * A product's demand as an exponentially decayed rate over one-second buckets of confirmed sales, with
- * its exponentially decayed variance. `observedUntilS` is the end (epoch seconds) of the last bucket
- * folded in: every second up to it counted, a second without sales as zero.
+ * A product's demand as an exponentially decayed rate over one-second buckets of demand (units sold plus
+ * units refused for lack of stock), with its exponentially decayed variance. `observedUntilS` is the end
+ * (epoch seconds) of the last bucket folded in: every second up to it counted, a second without demand as
+ * zero.
  */
 export interface DemandState {
   /** Units per second. */
@@ -11,7 +12,10 @@ export interface DemandState {
   readonly observedUntilS: number;
 }
 
-/** Units sold in the second starting at `atS` (epoch seconds, whole). */
+/**
+ * Units demanded in the second starting at `atS` (epoch seconds, whole): sold, or asked for and refused
+ * for lack of stock. Buckets of the same second add up.
+ */
 export interface DemandBucket {
   readonly atS: number;
   readonly units: number;
@@ -62,7 +66,12 @@ export function foldDemand(
   if (untilS <= state.observedUntilS) return state;
   const alpha = secondWeight(halfLifeS);
   let { perSecond, variance, observedUntilS: cursor } = state;
-  const ordered = buckets.filter((b) => b.atS >= cursor && b.atS < untilS).sort((a, b) => a.atS - b.atS);
+  // Several buckets of one second (its sales and its refusals) are one second's demand.
+  const unitsBySecond = new Map<number, number>();
+  for (const b of buckets) {
+    if (b.atS >= cursor && b.atS < untilS) unitsBySecond.set(b.atS, (unitsBySecond.get(b.atS) ?? 0) + b.units);
+  }
+  const ordered = [...unitsBySecond].map(([atS, units]) => ({ atS, units })).sort((a, b) => a.atS - b.atS);
   for (const bucket of ordered) {
     [perSecond, variance] = foldSilence(perSecond, variance, bucket.atS - cursor, alpha);
     [perSecond, variance] = foldSecond(perSecond, variance, bucket.units, alpha);

@@ -41,7 +41,8 @@ interface PlanningSubject {
  * lead time from its recent deliveries, and stores the plan (docs/planning.md) of every product in
  * product_planning. For an adaptive product it writes the plan into products.effective_reorder_point
  * and effective_reorder_quantity, which replenishment acts on; only when they change, so a product
- * row is locked as rarely as possible. Reads the lines of placed orders, adds nothing to checkout. One
+ * row is locked as rarely as possible. Demand is the lines of placed orders plus the units refused for
+ * lack of stock (refused_demand, which checkout writes and this job empties as it folds). One
  * transaction per run that locks the planning rows first, so two runs never count a second twice.
  * Returns how many adaptive products got a new plan.
  */
@@ -85,11 +86,18 @@ export function planReplenishment(deps: PlanningJobDeps) {
         .where('o.created_at', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
         .groupBy([lineSku, second])
         .execute();
+      // Refused units (censored demand, place_orders() writes them): a sold-out shelf still shows demand.
+      const refusals = await trx
+        .selectFrom('refused_demand')
+        .select(['sku', sql<number>`extract(epoch from at_second)::float8`.as('at_s'), 'units'])
+        .where('at_second', '>=', sql<Date>`to_timestamp(${fromS}::float8)`)
+        .where('at_second', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
+        .execute();
       const bucketsBySku = new Map<string, DemandBucket[]>();
-      for (const sale of sales) {
-        const list = bucketsBySku.get(sale.sku) ?? [];
-        list.push({ atS: sale.at_s, units: sale.units });
-        bucketsBySku.set(sale.sku, list);
+      for (const bucket of [...sales, ...refusals]) {
+        const list = bucketsBySku.get(bucket.sku) ?? [];
+        list.push({ atS: bucket.at_s, units: bucket.units });
+        bucketsBySku.set(bucket.sku, list);
       }
       const { rows: deliveries } = await sql<{ factory_id: string; lead_time_s: number }>`
         select factory_id, lead_time_s from (
@@ -147,6 +155,12 @@ export function planReplenishment(deps: PlanningJobDeps) {
         )}::jsonb) as x(sku text, demand_per_s float8, demand_variance float8, observed_until_s float8,
           lead_time_s float8, lead_time_deliveries int, reorder_point int, order_quantity int)
         where pp.sku = x.sku`.execute(trx);
+
+      // Every product is now observed until untilS: older refusals are never read again.
+      await trx
+        .deleteFrom('refused_demand')
+        .where('at_second', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
+        .execute();
 
       const moved = plans.filter(
         (p) =>

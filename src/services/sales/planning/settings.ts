@@ -24,6 +24,6 @@ export const DEFAULT_PLANNING_SETTINGS: PlanningSettings = {
   defaultLeadTimeS: 60,
   minDeliveries: 3,
   leadTimeWindow: 20,
-  coverS: 120,
+  coverS: 40,
   maxLeadTimeS: 300,
 };
