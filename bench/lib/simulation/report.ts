@@ -79,7 +79,7 @@ export function simulationPage(r: SimulationResult, resultFile: string): string 
     `- Creates two products that start alike: ${fmt(s.stock)} in stock, reorder point ${fmt(s.reorderPoint)}, batch ${fmt(s.reorderQuantity)}, the same factory.`,
     `  One keeps \`reorderPolicy: "fixed"\`; the other is \`"adaptive"\`${adaptive.length > 0 ? ` with ${adaptive.join(', ')}` : ' with the default service level'}.`,
     `- Runs the planning job with \`PLANNING_DEMAND_HALF_LIFE_S=${s.planning.demandHalfLifeS}\`, \`PLANNING_COVER_S=${s.planning.coverS}\` and`,
-    `  \`PLANNING_DEFAULT_LEAD_TIME_S=${s.planning.defaultLeadTimeS}\`: the defaults (20 s, 120 s) scaled to the faster factory, and`,
+    `  \`PLANNING_DEFAULT_LEAD_TIME_S=${s.planning.defaultLeadTimeS}\`: the defaults (20 s, 40 s) scaled to the faster factory, and`,
     "  its nominal lead time until deliveries measure it. Everything else is the system's default.",
     `- Replays one demand curve, seed ${s.seed}: ${fmt(c.steadyPerS)} unit/s for ${fmt(c.steadyBeforeS)} s, a crowd arriving over ${fmt(c.rampS)} s to`,
     `  ${fmt(c.surgeMultiple)}× that for ${fmt(c.surgeS)} s, ${fmt(c.decayS)} s of decay (the excess halving every ${fmt(c.decayHalfLifeS)} s), then steady`,
