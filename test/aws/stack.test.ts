@@ -8,6 +8,7 @@ import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platfo
 import {
   API_THROTTLE,
   CONSUMER_VISIBILITY_FACTOR,
+  DEFAULT_SALES_RESERVED_CONCURRENCY,
   MIN_MAX_RECEIVE_COUNT,
   SIZING,
 } from '../../src/platform/aws/resources/sizing.ts';
@@ -384,6 +385,17 @@ describe('the AWS stack, derived from the topology', () => {
         ThrottlingBurstLimit: API_THROTTLE.burstLimit,
       },
     });
+  });
+
+  it('reserves concurrency for the sales function alone: public traffic is capped, the consumers keep the rest', () => {
+    const reserved = Object.fromEntries(
+      resourcesOf(s.template, 'AWS::Lambda::Function')
+        .filter(([, fn]) => fn.Properties!.ReservedConcurrentExecutions !== undefined)
+        .map(([id, fn]) => [id, fn.Properties!.ReservedConcurrentExecutions]),
+    );
+    expect(reserved).toEqual({ [functionOf('HttpSales')]: DEFAULT_SALES_RESERVED_CONCURRENCY });
+    // The stage's steady rate fits in the reservation at a quarter of a second per request.
+    expect(API_THROTTLE.rateLimit * 0.25).toBeLessThanOrEqual(DEFAULT_SALES_RESERVED_CONCURRENCY);
   });
 
   it("alarms on each queue's oldest message, on every throttled function and on API 5xx", () => {

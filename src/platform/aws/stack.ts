@@ -16,7 +16,7 @@ import { createMailIdentities } from './resources/mail.ts';
 import { Messaging, type QueueResources } from './resources/messaging.ts';
 import { createNetwork } from './resources/network.ts';
 import { Secrets } from './resources/secrets.ts';
-import { SIZING } from './resources/sizing.ts';
+import { DEFAULT_SALES_RESERVED_CONCURRENCY, SIZING } from './resources/sizing.ts';
 import { consumeQueue, runOnSchedule } from './resources/triggers.ts';
 
 /** What differs between deployments; everything else comes from the topology. */
@@ -48,6 +48,11 @@ export interface DeploymentParameters {
   readonly marketingWebhookUrl: string | undefined;
   /** Multi-AZ databases with deletion protection, snapshot on removal. Off: single-AZ, removable (demo cost). */
   readonly production: boolean;
+  /**
+   * Concurrency reserved for (and capping) the sales HTTP function, so a flash sale cannot take the
+   * concurrency the queue consumers need; undefined reserves none (an account whose limit is too low).
+   */
+  readonly salesReservedConcurrency: number | undefined;
 }
 
 export const defaultParameters: DeploymentParameters = {
@@ -65,6 +70,7 @@ export const defaultParameters: DeploymentParameters = {
   idempotencyTtlS: 86_400,
   marketingWebhookUrl: undefined,
   production: false,
+  salesReservedConcurrency: DEFAULT_SALES_RESERVED_CONCURRENCY,
 };
 
 export interface DonutStatesStackProps extends StackProps {
@@ -135,6 +141,7 @@ export class DonutStatesStack extends Stack {
       secrets,
       mailIdentities,
       settings: settingsOf(p, p.publicUrl ?? this.api.apiEndpoint),
+      reservedConcurrency: reservedConcurrencyOf(topology, p),
     });
     this.functions = functions.functions;
     const schemas = new Map<string, CustomResource>();
@@ -200,6 +207,15 @@ export class DonutStatesStack extends Stack {
     schema.node.addDependency(database.proxy, database.instance);
     return schema;
   }
+}
+
+/**
+ * Reserved concurrency by plan id: the sales HTTP function gets its own share and no more, so public
+ * traffic leaves the rest of the account's concurrency to the consumers, jobs and relays.
+ */
+function reservedConcurrencyOf(topology: Topology, p: DeploymentParameters): ReadonlyMap<string, number> {
+  const sales = planFunctions(topology).find((plan) => plan.kind === 'http' && plan.service === 'sales');
+  return new Map(sales && p.salesReservedConcurrency !== undefined ? [[sales.id, p.salesReservedConcurrency]] : []);
 }
 
 /** The deployment's settings every function reads from its environment. */
