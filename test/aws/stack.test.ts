@@ -175,9 +175,42 @@ describe('the AWS stack, derived from the topology', () => {
     expect(s.stack.resolve(inventory.proxy.endpoint)).not.toEqual(s.stack.resolve(customers.proxy.endpoint));
     s.template.resourceCountIs('AWS::RDS::DBProxy', topology.databases.length);
     s.template.allResourcesProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
-    s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length);
+    // The owner's and the read-only role's secrets, each rotated.
+    s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length * 2);
     // No rotation at creation: the schema migration logs in right then.
     s.template.allResourcesProperties('AWS::SecretsManager::RotationSchedule', { RotateImmediatelyOnUpdate: false });
+  });
+
+  it('connects the dashboard and ops as each database read-only role, through the proxy; the migration makes the role', () => {
+    const readOnly = planFunctions(topology).filter((p) => p.needs.readOnly);
+    expect(readOnly.map((p) => p.id).sort()).toEqual(['HttpDashboard', 'HttpOps']);
+    const resources = s.template.toJSON().Resources as Record<string, any>;
+    for (const plan of planFunctions(topology).filter((p) => p.databases.length > 0)) {
+      const env = JSON.stringify(resources[functionOf(plan.id)].Properties.Environment.Variables[ENV.databases]);
+      for (const name of plan.databases) {
+        const database = s.stack.databases.get(name)!;
+        const used = plan.needs.readOnly ? database.readerSecret : database.secret;
+        const unused = plan.needs.readOnly ? database.secret : database.readerSecret;
+        expect(env, `${plan.id} → ${name}`).toContain(JSON.stringify(s.stack.resolve(used.secretArn)));
+        expect(env, `${plan.id} → ${name}`).not.toContain(JSON.stringify(s.stack.resolve(unused.secretArn)));
+      }
+    }
+    for (const declaration of topology.databases) {
+      const database = s.stack.databases.get(declaration.name)!;
+      const proxy = resources[logicalId(s.stack, database.proxy)].Properties;
+      expect(proxy.Auth.map((a: any) => a.SecretArn)).toEqual(
+        [database.secret, database.readerSecret].map((secret) => s.stack.resolve(secret.secretArn)),
+      );
+      const migrate = planFunctions(topology).find((p) => p.kind === 'migrate' && p.database === declaration.name)!;
+      expect(resources[functionOf(migrate.id)].Properties.Environment.Variables[ENV.readerSecretArn]).toEqual(
+        s.stack.resolve(database.readerSecret.secretArn),
+      );
+    }
+    s.template.resourcePropertiesCountIs(
+      'AWS::SecretsManager::Secret',
+      { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"donut_reader"}' }) },
+      topology.databases.length,
+    );
   });
 
   it('migrates every database on deploy through a custom resource listing its migrations', () => {
@@ -250,9 +283,16 @@ describe('the AWS stack, derived from the topology', () => {
         .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
         .map((st) => JSON.stringify(st.Resource));
       for (const name of topology.databases.map((d) => d.name)) {
-        const secret = JSON.stringify(s.stack.resolve(s.stack.databases.get(name)!.secret.secretArn));
-        expect(secretResources.includes(secret), `${plan.id} reads the ${name} secret`).toBe(
-          plan.databases.includes(name),
+        const database = s.stack.databases.get(name)!;
+        const secret = JSON.stringify(s.stack.resolve(database.secret.secretArn));
+        const reader = JSON.stringify(s.stack.resolve(database.readerSecret.secretArn));
+        const uses = plan.databases.includes(name);
+        expect(secretResources.includes(secret), `${plan.id} reads the ${name} owner secret`).toBe(
+          uses && !plan.needs.readOnly,
+        );
+        // The migration reads the reader's login to make its role.
+        expect(secretResources.includes(reader), `${plan.id} reads the ${name} reader secret`).toBe(
+          (uses && Boolean(plan.needs.readOnly)) || (plan.kind === 'migrate' && plan.database === name),
         );
       }
     }
@@ -312,7 +352,7 @@ describe('the AWS stack, derived from the topology', () => {
   });
 
   it('keeps the callback HMAC key and the admin token in Secrets Manager, and verifies MAIL_FROM in SES', () => {
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', topology.databases.length + 2);
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', topology.databases.length * 2 + 2);
     s.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'shelves@donut-states.example' });
     const warehouse = planFunctions(topology).filter((p) => p.needs.callbackSecret);
     expect(warehouse.length).toBeGreaterThan(0);

@@ -194,10 +194,16 @@ export class DonutStatesStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
   }
 
-  /** A database's migration function runs as a custom resource once its proxy and instance exist. */
+  /**
+   * A database's migration function runs as a custom resource once its proxy and instance exist, and
+   * then grants the read-only role.
+   */
   #migrate(plan: FunctionPlan, fn: lambda.Function): CustomResource {
     fn.addEnvironment(ENV.database, plan.database!);
     const database = this.databases.get(plan.database!)!;
+    // After the migrations it makes the read-only role its secret names, with SELECT on every table.
+    database.readerSecret.grantRead(fn.role!);
+    fn.addEnvironment(ENV.readerSecretArn, database.readerSecret.secretArn);
     const schema = new CustomResource(this, `${pascal(plan.database!)}Schema`, {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::DatabaseSchema',

@@ -140,10 +140,11 @@ export class Functions {
     const databases: Record<string, { secretArn: string; endpoint: string; name: string }> = {};
     for (const name of plan.databases) {
       const database = this.#props.databases.get(name)!;
-      database.secret.grantRead(role);
+      const secret = plan.needs.readOnly ? database.readerSecret : database.secret;
+      secret.grantRead(role);
       database.proxy.connections.allowFrom(securityGroup, ec2.Port.tcp(PROXY_PORT), `${plan.id} to ${name}`);
       databases[name] = {
-        secretArn: database.secret.secretArn,
+        secretArn: secret.secretArn,
         endpoint: database.proxy.endpoint,
         name: database.name,
       };
