@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseMigrations } from '../../src/app/databases.ts';
@@ -5,6 +7,7 @@ import { factoryCallWindowMs } from '../../src/contract/factory.ts';
 import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
+import { PROJECT_ROOT } from '../../src/platform/aws/resources/bundling.ts';
 import {
   API_THROTTLE,
   CONSUMER_VISIBILITY_FACTOR,
@@ -211,6 +214,21 @@ describe('the AWS stack, derived from the topology', () => {
       { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"donut_reader"}' }) },
       topology.databases.length,
     );
+  });
+
+  it('authenticates to each proxy with secrets while @aws-sdk/rds-signer is not a dependency (docs/aws.md)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
+    const dependencies = { ...manifest.dependencies, ...manifest.devDependencies };
+    expect(
+      dependencies,
+      'with @aws-sdk/rds-signer present, turn iamAuth on (docs/aws.md, "Passwords, not IAM authentication")',
+    ).not.toHaveProperty('@aws-sdk/rds-signer');
+    for (const [id, proxy] of resourcesOf(s.template, 'AWS::RDS::DBProxy')) {
+      expect(proxy.Properties!.Auth, id).toEqual([
+        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' }),
+        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' }),
+      ]);
+    }
   });
 
   it('migrates every database on deploy through a custom resource listing its migrations', () => {
