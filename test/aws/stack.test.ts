@@ -8,6 +8,7 @@ import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
 import { PROJECT_ROOT } from '../../src/platform/aws/resources/bundling.ts';
+import { subscriptionDeadLetterName } from '../../src/platform/aws/resources/messaging.ts';
 import {
   API_THROTTLE,
   CONSUMER_VISIBILITY_FACTOR,
@@ -108,7 +109,57 @@ describe('the AWS stack, derived from the topology', () => {
         });
       }
     }
-    expect(resourcesOf(s.template, 'AWS::SQS::Queue')).toHaveLength(topology.queues.length * 2);
+    const subscribed = topology.queues.filter((q) => q.events.length > 0).length;
+    // Each queue and its DLQ, and a dead-letter queue for each subscription to the topic.
+    expect(resourcesOf(s.template, 'AWS::SQS::Queue')).toHaveLength(topology.queues.length * 2 + subscribed);
+  });
+
+  it('gives every subscription its own dead-letter queue, which SNS may write to, with an alarm on its depth', () => {
+    const resources = s.template.toJSON().Resources as Record<string, any>;
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const topicArn = ref(logicalId(s.stack, s.stack.topic));
+    let checked = 0;
+    for (const declaration of topology.queues) {
+      const { queue, subscriptionDeadLetter } = s.stack.queues.get(declaration.name)!;
+      if (declaration.events.length === 0) {
+        expect(subscriptionDeadLetter, declaration.name).toBeUndefined();
+        continue;
+      }
+      const dlqId = logicalId(s.stack, subscriptionDeadLetter!);
+      expect(resources[dlqId].Properties).toMatchObject({
+        QueueName: `DonutStates-${subscriptionDeadLetterName(declaration)}`,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+      });
+      const [[, subscription]] = resourcesOf(s.template, 'AWS::SNS::Subscription').filter(
+        ([, r]) => JSON.stringify(r.Properties!.Endpoint) === JSON.stringify(arnOf(logicalId(s.stack, queue))),
+      ) as [[string, any]];
+      expect(subscription.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(dlqId) });
+      // The DLQ's policy lets this topic, and nothing else, send to it.
+      const policies = resourcesOf(s.template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+        (p.Properties!.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(dlqId))),
+      );
+      const sends = policies.flatMap(([, p]) =>
+        p.Properties!.PolicyDocument.Statement.filter((st: any) => st.Effect === 'Allow'),
+      );
+      expect(sends).toEqual([
+        expect.objectContaining({
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+        }),
+      ]);
+      const depth = alarms.filter(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Dimensions) ===
+            JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]),
+      );
+      expect(depth, declaration.name).toHaveLength(1);
+      expect(depth[0]).toMatchObject({ Threshold: 1, AlarmActions: [ref(logicalId(s.stack, s.stack.alarmTopic))] });
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 
   it('has one consumer per queue reporting batch item failures, with the topology batch size and concurrency', () => {
