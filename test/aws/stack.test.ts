@@ -16,6 +16,7 @@ import {
   MIN_MAX_RECEIVE_COUNT,
   SIZING,
 } from '../../src/platform/aws/resources/sizing.ts';
+import { scheduleRate } from '../../src/platform/aws/resources/triggers.ts';
 import { checkFactoryCallFits, defaultParameters } from '../../src/platform/aws/stack.ts';
 import { deadLetterQueueName, topology } from '../../src/topology.ts';
 import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
@@ -295,9 +296,9 @@ describe('the AWS stack, derived from the topology', () => {
   it('relays each outbox after commit and sweeps it every minute', () => {
     for (const database of outboxDatabases(topology)) {
       const relay = planFunctions(topology).find((p) => p.kind === 'relay' && p.database === database)!;
-      s.template.hasResourceProperties('AWS::Events::Rule', {
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'rate(1 minute)',
-        Targets: Match.arrayWith([Match.objectLike({ Arn: arnOf(functionOf(relay.id)) })]),
+        Target: Match.objectLike({ Arn: arnOf(functionOf(relay.id)) }),
       });
     }
     // The functions that commit events carry the topic, so they publish right after commit.
@@ -306,14 +307,18 @@ describe('the AWS stack, derived from the topology', () => {
     }
   });
 
-  it('runs each scheduled job from its own rule, the expiry of Idempotency-Keys included, with IDEMPOTENCY_TTL_S set', () => {
+  it('runs each scheduled job from its own EventBridge Scheduler schedule, the expiry of Idempotency-Keys included, with IDEMPOTENCY_TTL_S set', () => {
     const jobs = planFunctions(topology).filter((p) => p.kind === 'job');
     expect(jobs.map((p) => p.schedule!.name)).toContain('idempotency-key-expiry');
     for (const job of jobs) {
       const minutes = Math.max(1, Math.ceil(job.schedule!.everyS / 60));
-      s.template.hasResourceProperties('AWS::Events::Rule', {
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
-        Targets: Match.arrayWith([Match.objectLike({ Arn: arnOf(functionOf(job.id)) })]),
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: Match.objectLike({
+          Arn: arnOf(functionOf(job.id)),
+          Input: JSON.stringify({ schedule: job.schedule!.name }),
+        }),
       });
       const env = s.template.toJSON().Resources[functionOf(job.id)].Properties.Environment.Variables;
       expect(env[ENV.schedule], job.id).toBe(job.schedule!.name);
@@ -463,10 +468,8 @@ describe('the AWS stack, derived from the topology', () => {
         ([, r]: [string, any]) =>
           (r.Type === 'AWS::Lambda::EventSourceMapping' &&
             JSON.stringify(r.Properties.FunctionName) === JSON.stringify(fn)) ||
-          (r.Type === 'AWS::Events::Rule' &&
-            r.Properties.Targets.some(
-              (t: any) => JSON.stringify(t.Arn) === JSON.stringify(arnOf(functionOf(plan.id))),
-            )),
+          (r.Type === 'AWS::Scheduler::Schedule' &&
+            JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(arnOf(functionOf(plan.id)))),
       );
       expect(triggers, plan.id).toHaveLength(1);
       for (const database of plan.databases) {
@@ -477,12 +480,49 @@ describe('the AWS stack, derived from the topology', () => {
     expect(checked).toBeGreaterThan(topology.queues.length);
   });
 
-  it('runs scheduled targets without EventBridge retries: the next tick runs again anyway', () => {
-    const rules = resourcesOf(s.template, 'AWS::Events::Rule');
-    expect(rules.length).toBeGreaterThan(0);
-    for (const [id, rule] of rules) {
-      for (const target of rule.Properties!.Targets)
-        expect(target.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 0 });
+  it('runs scheduled targets without Scheduler retries, each with a role that invokes its own function only', () => {
+    const schedules = resourcesOf(s.template, 'AWS::Scheduler::Schedule');
+    const scheduled = planFunctions(topology).filter((p) => p.kind === 'job' || p.kind === 'relay');
+    expect(schedules).toHaveLength(scheduled.length);
+    s.template.resourceCountIs('AWS::Events::Rule', 0);
+    const resources = s.template.toJSON().Resources as Record<string, any>;
+    for (const [id, schedule] of schedules) {
+      const target = schedule.Properties!.Target;
+      expect(target.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+      const roleId = target.RoleArn['Fn::GetAtt'][0] as string;
+      expect(resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Principal: { Service: 'scheduler.amazonaws.com' } }),
+      ]);
+      const invokes = resourcesOf(s.template, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties!.Roles) === JSON.stringify([ref(roleId)]))
+        .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
+      expect(invokes, id).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          Effect: 'Allow',
+          Resource: [target.Arn, { 'Fn::Join': ['', [target.Arn, ':*']] }],
+        },
+      ]);
+    }
+  });
+
+  it('runs a job declared every few seconds once a minute (docs/aws.md says what that means for each)', () => {
+    expect(scheduleRate(10).toMinutes()).toBe(1);
+    expect(scheduleRate(2).toMinutes()).toBe(1);
+    expect(scheduleRate(60).toMinutes()).toBe(1);
+    expect(scheduleRate(61).toMinutes()).toBe(2);
+    const subMinute = topology.schedules.filter((sch) => sch.everyS < 60);
+    expect(subMinute.map((sch) => sch.name)).toContain('replenishment-timeouts');
+    const docs = readFileSync(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8');
+    for (const declaration of subMinute) {
+      const job = planFunctions(topology).find((p) => p.schedule?.name === declaration.name)!;
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Target: Match.objectLike({ Arn: arnOf(functionOf(job.id)) }),
+      });
+      expect(docs, `docs/aws.md explains ${declaration.name} on AWS`).toContain(
+        `\`${declaration.name}\` job, declared every ${declaration.everyS} s`,
+      );
     }
   });
 
