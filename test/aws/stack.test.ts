@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseMigrations } from '../../src/app/databases.ts';
 import { factoryCallWindowMs } from '../../src/contract/factory.ts';
@@ -14,6 +15,7 @@ import {
   CONSUMER_VISIBILITY_FACTOR,
   DEFAULT_SALES_RESERVED_CONCURRENCY,
   MIN_MAX_RECEIVE_COUNT,
+  PROXY_BORROW_LATENCY_ALARM_US,
   SIZING,
 } from '../../src/platform/aws/resources/sizing.ts';
 import { scheduleRate } from '../../src/platform/aws/resources/triggers.ts';
@@ -533,6 +535,48 @@ describe('the AWS stack, derived from the topology', () => {
         ThrottlingRateLimit: API_THROTTLE.rateLimit,
         ThrottlingBurstLimit: API_THROTTLE.burstLimit,
       },
+    });
+  });
+
+  it("alarms when a database's proxy waits for connections", () => {
+    for (const declaration of topology.databases) {
+      const proxy = s.stack.databases.get(declaration.name)!.proxy;
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/RDS',
+        MetricName: 'DatabaseConnectionsBorrowLatency',
+        Dimensions: [{ Name: 'ProxyName', Value: ref(logicalId(s.stack, proxy)) }],
+        Statistic: 'Average',
+        Period: 300,
+        Threshold: PROXY_BORROW_LATENCY_ALARM_US,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [ref(logicalId(s.stack, s.stack.alarmTopic))],
+      });
+    }
+  });
+
+  it('explains every kind of alarm in docs/aws.md, and every alarm notifies the alarm topic', () => {
+    const kinds = [
+      'SubscriptionDlqDepth',
+      'DlqDepth',
+      'OldestMessage',
+      'Errors',
+      'Throttles',
+      'Api5xx',
+      'ProxyBorrowLatency',
+    ];
+    const docs = readFileSync(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8');
+    const table = docs.slice(docs.indexOf('## Alarms'), docs.indexOf('\n## ', docs.indexOf('## Alarms') + 1));
+    for (const kind of kinds) expect(table, kind).toMatch(new RegExp(`^\\| \`[^\`]*${kind}\``, 'm'));
+    const alarms = s.stack.node.children.filter((c) => c instanceof cloudwatch.Alarm);
+    expect(alarms.length).toBe(resourcesOf(s.template, 'AWS::CloudWatch::Alarm').length);
+    for (const alarm of alarms) {
+      expect(
+        kinds.some((kind) => alarm.node.id.endsWith(kind)),
+        alarm.node.id,
+      ).toBe(true);
+    }
+    s.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [ref(logicalId(s.stack, s.stack.alarmTopic))],
     });
   });
 

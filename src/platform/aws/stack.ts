@@ -126,7 +126,7 @@ export class DonutStatesStack extends Stack {
     const messaging = new Messaging(this, { topology, alarms });
     this.topic = messaging.topic;
     this.queues = messaging.queues;
-    const data = new Data(this, { topology, vpc, production: p.production });
+    const data = new Data(this, { topology, vpc, production: p.production, alarms });
     this.databases = data.databases;
     const secrets = new Secrets(this);
     const mailIdentities = createMailIdentities(this, p);

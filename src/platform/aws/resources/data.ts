@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -6,7 +7,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topology } from '../../../topology.ts';
 import { acknowledge } from '../nag.ts';
 import { pascal } from '../plan.ts';
-import { INSTANCE_PORT } from './sizing.ts';
+import type { Alarms } from './alarms.ts';
+import { INSTANCE_PORT, PROXY_BORROW_LATENCY_ALARM_US } from './sizing.ts';
 
 /** The read-only role of every database (one per instance, so the same name everywhere). */
 export const READ_ONLY_USERNAME = 'donut_reader';
@@ -34,6 +36,7 @@ export interface DataProps {
   readonly vpc: ec2.Vpc;
   /** Multi-AZ with deletion protection and a snapshot on removal; otherwise single-AZ and removable. */
   readonly production: boolean;
+  readonly alarms: Alarms;
 }
 
 /**
@@ -46,10 +49,12 @@ export class Data {
   readonly databases = new Map<string, DatabaseResources>();
   readonly #scope: Stack;
   readonly #vpc: ec2.Vpc;
+  readonly #alarms: Alarms;
 
   constructor(scope: Stack, props: DataProps) {
     this.#scope = scope;
     this.#vpc = props.vpc;
+    this.#alarms = props.alarms;
     for (const declaration of props.topology.databases) this.#database(declaration.name, props.production);
   }
 
@@ -114,6 +119,21 @@ export class Data {
       debugLogging: false,
     });
     instance.connections.allowDefaultPortFrom(proxy, 'RDS Proxy to its database');
+    // A borrow waits when the proxy has no free connection: its pool is spent or the instance is slow to accept.
+    this.#alarms.add(
+      `${id}ProxyBorrowLatency`,
+      new cloudwatch.Metric({
+        namespace: 'AWS/RDS',
+        metricName: 'DatabaseConnectionsBorrowLatency',
+        dimensionsMap: { ProxyName: proxy.dbProxyName },
+        statistic: 'Average',
+        period: Duration.minutes(5),
+      }),
+      {
+        threshold: PROXY_BORROW_LATENCY_ALARM_US,
+        description: `${identifier}'s proxy waits ${PROXY_BORROW_LATENCY_ALARM_US / 1000} ms or more on average for a database connection: its pool is spent or the instance is overloaded`,
+      },
+    );
     instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       // Not at creation: single-user rotation behind the proxy has a window where logins fail, and the

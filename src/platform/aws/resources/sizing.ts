@@ -27,3 +27,8 @@ export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
  * the stage's burst at a few hundred milliseconds per checkout, a tenth of an account's default limit.
  */
 export const DEFAULT_SALES_RESERVED_CONCURRENCY = 100;
+/**
+ * RDS Proxy's average wait for a database connection (microseconds, over five minutes) that raises an
+ * alarm: a pooled connection is lent in well under a millisecond, a new one in tens of milliseconds.
+ */
+export const PROXY_BORROW_LATENCY_ALARM_US = 100_000;
