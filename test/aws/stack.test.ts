@@ -66,6 +66,17 @@ const actionsOf = (planId: string): string[] =>
   policyOf(planId).flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
 
 describe('the AWS stack, derived from the topology', () => {
+  it('matches the committed template snapshot, asset hashes aside (update with vitest -u and review the diff)', async () => {
+    // Asset hashes follow every source change; each distinct one is numbered, so a shared bundle stays visible.
+    const numbers = new Map<string, string>();
+    const text = JSON.stringify(s.template.toJSON(), null, 2).replace(/\b[0-9a-f]{64}\b/g, (hash) => {
+      if (!numbers.has(hash)) numbers.set(hash, `<asset-${numbers.size + 1}>`);
+      return numbers.get(hash)!;
+    });
+    expect(numbers.size).toBeGreaterThan(0);
+    await expect(`${text}\n`).toMatchFileSnapshot('__snapshots__/template.json');
+  });
+
   it('passes cdk-nag AwsSolutions with no error, every acknowledgement giving its reason', () => {
     // A nag error fails app.synth() in beforeAll; the report must also conclude cleanly.
     for (const report of s.report.pluginReports) {
