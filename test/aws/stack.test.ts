@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +24,40 @@ import { scheduleRate } from '../../src/platform/aws/resources/triggers.ts';
 import { checkFactoryCallFits, defaultParameters } from '../../src/platform/aws/stack.ts';
 import { deadLetterQueueName, topology } from '../../src/topology.ts';
 import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
+
+const run = promisify(execFile);
+
+/** cfn-lint on the PATH, as scripts/ensure-cfn-lint.sh provides it (CI runs that script). */
+const CFN_LINT = (() => {
+  const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  return { found: probe.status === 0, version: probe.stdout?.trim() ?? '' };
+})();
+
+interface CfnLintFinding {
+  readonly Level: 'Error' | 'Warning' | 'Informational';
+  readonly Message: string;
+  readonly Rule: { readonly Id: string };
+  readonly Location: { readonly Path: readonly (string | number)[] };
+}
+
+/** cfn-lint's findings on one template file (it exits non-zero whenever it finds something). */
+async function cfnLint(file: string): Promise<CfnLintFinding[]> {
+  const { stdout } = await run('cfn-lint', [file, '--format', 'json', '--regions', 'us-east-1'], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  return JSON.parse(stdout) as CfnLintFinding[];
+}
+
+/** The warnings the stack accepts, each for a reason; an error is never accepted. */
+function acceptedCfnLintWarning(f: CfnLintFinding): boolean {
+  if (f.Level !== 'Warning') return false;
+  // CDK writes an explicit DependsOn on a function's role beside the GetAtt that already orders them: harmless.
+  if (f.Rule.Id === 'W3005') return true;
+  // A bare major version ('17', CDK's VER_17): RDS takes "a recent release of the major version" and
+  // autoMinorVersionUpgrade keeps it current; cfn-lint lists the major among its deprecated minors.
+  if (f.Rule.Id === 'W3691') return /Engine version '\d+' for engine 'postgres'/.test(f.Message);
+  return false;
+}
 
 let s: Synthesized;
 beforeAll(() => {
@@ -76,6 +112,35 @@ describe('the AWS stack, derived from the topology', () => {
     expect(numbers.size).toBeGreaterThan(0);
     await expect(`${text}\n`).toMatchFileSnapshot('__snapshots__/template.json');
   });
+
+  it.skipIf(!CFN_LINT.found && !process.env.CI)(
+    CFN_LINT.found
+      ? `validates with ${CFN_LINT.version}: no error, and only warnings with a written reason`
+      : 'validates with cfn-lint — SKIPPED: cfn-lint is not on the PATH (scripts/ensure-cfn-lint.sh says how to get it)',
+    async () => {
+      expect(CFN_LINT.found, 'cfn-lint is not on the PATH: run scripts/ensure-cfn-lint.sh (CI needs it)').toBe(true);
+      // The linter is live: a broken template gets errors, not silence.
+      const broken = path.join(path.dirname(s.templateFile), 'broken.template.json');
+      writeFileSync(
+        broken,
+        JSON.stringify({
+          Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 'soon', Colour: 'red' } } },
+        }),
+      );
+      expect(
+        (await cfnLint(broken))
+          .filter((f) => f.Level === 'Error')
+          .map((f) => f.Rule.Id)
+          .sort(),
+      ).toEqual(['E3002', 'E3012']);
+      const findings = await cfnLint(s.templateFile);
+      const unexplained = findings
+        .filter((f) => f.Level !== 'Informational' && !acceptedCfnLintWarning(f))
+        .map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`);
+      expect(unexplained).toEqual([]);
+    },
+    120_000,
+  );
 
   it('passes cdk-nag AwsSolutions with no error, every acknowledgement giving its reason', () => {
     // A nag error fails app.synth() in beforeAll; the report must also conclude cleanly.
