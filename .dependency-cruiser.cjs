@@ -20,6 +20,8 @@ const MAY_IMPORT = {
   app: ['contract', 'topology.ts', 'platform', 'databases', 'services', 'diagram', 'factory-simulator'],
   // Tools run by npm scripts (`npm run schema`); nothing imports them.
   schema: ['contract', 'topology.ts', 'platform', 'databases', 'services'],
+  // Black-box tools that reach a deployment only over HTTP (`npm run smoke`): nothing of the system.
+  tools: [],
 };
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ProductInput } from '../src/contract/http.ts';
 import type { CustomersTables } from '../src/databases/customers/tables.ts';
 import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
-import { type InventoryTables, OPEN_REPLENISHMENT_STATUSES } from '../src/databases/inventory/tables.ts';
+import type { InventoryTables } from '../src/databases/inventory/tables.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { customersMigrations } from '../src/services/customers/index.ts';
+import { createProduct, waitForDrain } from './lib/admin-api.ts';
 import { type BenchEngine, databaseUrl, pgliteEngine } from './lib/engine.ts';
 import { type LoadResult, load, percentile } from './lib/load.ts';
-import { BENCH_ADMIN_TOKEN, startSystemProcess } from './lib/system-process.ts';
+import { replenishmentFigures } from './lib/replenishments.ts';
+import { startSystemProcess } from './lib/system-process.ts';
+import { measureUsage, type SaleUsage } from './lib/usage.ts';
 
 export interface FlashSaleOptions {
   readonly checkouts: number;
@@ -36,7 +38,8 @@ export interface Invariant {
   detail: string;
 }
 
-export interface FlashSaleResult {
+/** `cpu`, `saleRssMb`, `peakRssMb` (SaleUsage) cover the sale and the queues draining after it. */
+export interface FlashSaleResult extends SaleUsage {
   options: FlashSaleOptions;
   /** The warm-up run: what a freshly started system does while it still compiles its hot paths. */
   warmup: LoadResult;
@@ -49,16 +52,6 @@ export interface FlashSaleResult {
   /** Replenishment requested → its stock added (factory order, production, callback, restock): the refill. */
   refillMs: { p50: number; max: number };
   replenishments: number;
-  /**
-   * CPU time over the sale and the queues draining after it: the system's process (all its threads), per
-   * confirmed checkout, and the benchmark's own (the load generator), which shares the same cores.
-   * Less moved by a slower machine than throughput, so the figure to compare changes by.
-   */
-  cpu: { systemMs: number; perConfirmedMs: number; loadGeneratorMs: number; byThreadMs: Record<string, number> };
-  /** Highest resident memory sampled while the sale ran and the queues drained. */
-  saleRssMb: number;
-  /** Highest resident memory since start, including creating the databases (initdb) in a fresh DATA_DIR. */
-  peakRssMb: number;
   invariants: Invariant[];
 }
 
@@ -110,16 +103,7 @@ export async function runFlashSale(
     const warmup = await warmUp(system.url, options.warmupCheckouts);
     await waitForDrain(system.url, options.drainTimeoutS);
 
-    let saleRssMb = await system.rssMb();
-    const systemCpuBefore = await system.cpuMs();
-    const threadCpuBefore = await system.cpuMsByThread();
-    const loadGeneratorCpuBefore = process.cpuUsage();
-    const sampler = setInterval(() => {
-      system.rssMb().then(
-        (mb) => (saleRssMb = Math.max(saleRssMb, mb)),
-        () => {},
-      );
-    }, 100);
+    const usage = await measureUsage(system);
     let n = 0;
     const readsDone = new AbortController();
     const readsRun = load({
@@ -151,12 +135,8 @@ export async function runFlashSale(
     readsDone.abort();
     const reads = await readsRun;
     await waitForDrain(system.url, options.drainTimeoutS);
-    const systemCpuMs = (await system.cpuMs()) - systemCpuBefore;
-    const threadCpuAfter = await system.cpuMsByThread();
-    const loadGeneratorCpu = process.cpuUsage(loadGeneratorCpuBefore);
-    clearInterval(sampler);
-    saleRssMb = Math.max(saleRssMb, await system.rssMb());
-    const peakRssMb = await system.peakRssMb();
+    const confirmed = checkout.statuses['201'] ?? 0;
+    const used = await usage.stop(confirmed);
     await system.stop();
     const checked = await checkInvariants(dataDir, databases, options, checkout);
     return {
@@ -164,18 +144,9 @@ export async function runFlashSale(
       warmup,
       checkout,
       reads,
-      confirmed: checkout.statuses['201'] ?? 0,
-      confirmedPerSecond: (checkout.statuses['201'] ?? 0) / checkout.seconds,
-      cpu: {
-        systemMs: systemCpuMs,
-        perConfirmedMs: systemCpuMs / Math.max(1, checkout.statuses['201'] ?? 0),
-        loadGeneratorMs: (loadGeneratorCpu.user + loadGeneratorCpu.system) / 1000,
-        byThreadMs: Object.fromEntries(
-          Object.entries(threadCpuAfter).map(([name, ms]) => [name, ms - (threadCpuBefore[name] ?? 0)]),
-        ),
-      },
-      saleRssMb,
-      peakRssMb,
+      confirmed,
+      confirmedPerSecond: confirmed / checkout.seconds,
+      ...used,
       ...checked,
     };
   } finally {
@@ -184,21 +155,17 @@ export async function runFlashSale(
   }
 }
 
-/** A new product, through the admin API as a shop would create it. */
-async function createProduct(url: string, sku: string, product: ProductInput): Promise<void> {
-  const res = await fetch(`${url}/products/${sku}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-    body: JSON.stringify(product),
-  });
-  if (res.status !== 201) throw new Error(`could not create ${sku}: ${res.status}`);
-}
-
 /** Stock no run sells out, and no reorder point. */
-const NEVER_RUNS_OUT = { price: 1, stock: 100_000_000, reorderPoint: 0, reorderQuantity: 1, factoryId: 'factory-1' };
+export const NEVER_RUNS_OUT = {
+  price: 1,
+  stock: 100_000_000,
+  reorderPoint: 0,
+  reorderQuantity: 1,
+  factoryId: 'factory-1',
+};
 
 const WARMUP_SKU = 'WARMUP';
-const WARMUP_CUSTOMERS = 'warmup-';
+export const WARMUP_CUSTOMERS = 'warmup-';
 
 /**
  * Before anything is measured, the shop has been open for a while: a freshly started process spends its
@@ -226,22 +193,6 @@ export async function warmUp(url: string, checkouts: number): Promise<LoadResult
     throw new Error(`the warm-up did not confirm every checkout: ${JSON.stringify(result.statuses)}`);
   }
   return result;
-}
-
-/** Waits (bounded) until every queue and DLQ is empty and nothing is in flight. */
-async function waitForDrain(url: string, timeoutS: number): Promise<void> {
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const res = await fetch(`${url}/ops/queues`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
-    const { queues } = (await res.json()) as { queues: { messages: number; inFlight: number }[] };
-    if (queues.every((q) => q.messages === 0 && q.inFlight === 0)) {
-      // One more sweep interval so the outbox relay has published what the last consumers wrote.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      return;
-    }
-    if (Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function checkInvariants(
@@ -304,15 +255,7 @@ async function checkInvariants(
     const customerTotal = customerRows.reduce((sum, c) => sum + c.purchased_quantity, 0);
 
     // Two replenishments of one sku must never be open at once.
-    let overlaps = 0;
-    for (let i = 1; i < replenishments.length; i++) {
-      const [prev, next] = [replenishments[i - 1]!, replenishments[i]!];
-      if (prev.sku !== next.sku) continue;
-      if (!prev.completed_at || new Date(next.requested_at) < new Date(prev.completed_at)) overlaps += 1;
-    }
-    const stillOpen = replenishments.filter((r) =>
-      (OPEN_REPLENISHMENT_STATUSES as readonly string[]).includes(r.status),
-    ).length;
+    const { overlaps, stillOpen, ...figures } = replenishmentFigures(replenishments);
 
     const invariants: Invariant[] = [
       {
@@ -353,24 +296,12 @@ async function checkInvariants(
       .map((p) => new Date(p.processed_at).getTime() - (createdAt.get(p.order_id) ?? Number.NaN))
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
-    const orderLatencies = replenishments
-      .filter((r) => r.ordered_at)
-      .map((r) => new Date(r.ordered_at!).getTime() - new Date(r.requested_at).getTime())
-      .sort((a, b) => a - b);
-    const refills = replenishments
-      .filter((r) => r.completed_at)
-      .map((r) => new Date(r.completed_at!).getTime() - new Date(r.requested_at).getTime())
-      .sort((a, b) => a - b);
     return {
       invariants,
       replenishments: replenishments.length,
       eventLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? 0 },
-      stockOutToFactoryOrderMs: {
-        p50: percentile(orderLatencies, 50),
-        max: orderLatencies.at(-1) ?? 0,
-        count: orderLatencies.length,
-      },
-      refillMs: { p50: percentile(refills, 50), max: refills.at(-1) ?? 0 },
+      stockOutToFactoryOrderMs: figures.stockOutToFactoryOrderMs,
+      refillMs: figures.refillMs,
     };
   } finally {
     await inventory.close();

@@ -24,9 +24,10 @@ export interface SystemProcess {
 
 /**
  * Runs the system as `npm start` does (its launcher, with its process settings), in its own process, and
- * waits until /health answers 200. The launcher's Node replaces it, so the child's process id is Node's.
+ * waits (at most `startTimeoutS`) until /health answers 200. The launcher's Node replaces it, so the
+ * child's process id is Node's.
  */
-export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
+export async function startSystemProcess(env: Record<string, string>, startTimeoutS = 60): Promise<SystemProcess> {
   const port = await freePort();
   const child = spawn('sh', [startScript], {
     cwd: root,
@@ -45,7 +46,7 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + startTimeoutS * 1000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the system exited with ${child.exitCode}: ${stderr}`);
     try {
@@ -57,7 +58,7 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
       // Left running, it would keep writing to the data directory the caller is about to delete.
       child.kill('SIGKILL');
       await exited;
-      throw new Error(`the system did not become healthy within 60 s: ${stderr}`);
+      throw new Error(`the system did not become healthy within ${startTimeoutS} s: ${stderr}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

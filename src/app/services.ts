@@ -9,7 +9,7 @@ import type { SystemMetrics } from '../platform/metrics.ts';
 import { type QueueRef, queueDepths } from '../platform/queues.ts';
 import type { OutboxSignal, QueueSender, ServiceOf } from '../platform/service.ts';
 import { createCustomersService } from '../services/customers/index.ts';
-import { createDashboardReadModel, createDashboardService } from '../services/dashboard/index.ts';
+import { createDashboardReadModel, createDashboardService, type DashboardFeed } from '../services/dashboard/index.ts';
 import { createNotificationsService } from '../services/notifications/index.ts';
 import { createOpsService } from '../services/ops/index.ts';
 import { createSalesService } from '../services/sales/index.ts';
@@ -35,6 +35,8 @@ export interface ServiceSettings {
   readonly dashboardMaxStreams?: number | undefined;
   /** How often open dashboards get a snapshot; 1 s when not set. */
   readonly dashboardIntervalMs?: number | undefined;
+  /** `poll` where HTTP responses are buffered until complete (a stream would never arrive); `stream` when not set. */
+  readonly dashboardFeed?: DashboardFeed | undefined;
   /** Replenishment planning (docs/planning.md); DEFAULT_PLANNING_SETTINGS where not set. */
   readonly planningDefaultLeadTimeS?: number | undefined;
   readonly planningDemandHalfLifeS?: number | undefined;
@@ -139,6 +141,7 @@ export const serviceFactories: { readonly [S in ServiceName]: (w: ServiceWiring)
       maxStreams: w.config.dashboardMaxStreams,
       intervalMs: w.config.dashboardIntervalMs,
       feedObserver: w.metrics.dashboardFeed,
+      feed: w.config.dashboardFeed,
     }),
   ops: (w) => {
     const firstQueue = w.queueRefs[0];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProductResponse, QueueDepthResponse } from './responses.ts';
+import { ProductPlanningResponse, ProductResponse, QueueDepthResponse } from './responses.ts';
 
 /**
  * What the live dashboard shows, pushed once a second over Server-Sent Events. Public by design: no
@@ -34,12 +34,13 @@ export const ReplenishmentProgress = z.object({
 });
 export type ReplenishmentProgress = z.infer<typeof ReplenishmentProgress>;
 
-/** A product as GET /products shows it, less the factory, with its replenishment's progress. */
+/**
+ * A product as GET /products shows it, less the factory and the planning parameters, with its
+ * replenishment's progress and the part of its planning a stock bar shows.
+ */
 export const DashboardProduct = ProductResponse.omit({
   factoryId: true,
   replenishment: true,
-  // The dashboard shows no planning yet; its snapshot stays as it was.
-  reorderPolicy: true,
   serviceLevel: true,
   orderMultiple: true,
   maxOrderQuantity: true,
@@ -47,6 +48,13 @@ export const DashboardProduct = ProductResponse.omit({
 }).extend({
   /** The open replenishment, else the latest closed one (so its last steps stay visible). */
   replenishment: ReplenishmentProgress.nullable(),
+  /** The reorder point and order in force (the bar's mark), the measured demand and the projected stock-out. */
+  planning: ProductPlanningResponse.pick({
+    demandPerSecond: true,
+    effectiveReorderPoint: true,
+    orderQuantity: true,
+    projectedStockOutAt: true,
+  }),
 });
 export type DashboardProduct = z.infer<typeof DashboardProduct>;
 

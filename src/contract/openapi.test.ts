@@ -64,4 +64,51 @@ describe('OpenAPI document', () => {
       properties: { items: { type: 'array', minItems: 1, maxItems: 50 } },
     });
   });
+
+  it('documents both checkout answers and the two order routes, admin only, with the order view', () => {
+    const doc = document();
+    const schemaOf = (response: { content: Record<string, { schema: unknown }> }) =>
+      response.content['application/json']!.schema as { $ref?: string; anyOf?: unknown[] };
+    const resolve = (schema: { $ref?: string }) =>
+      schema.$ref ? doc.components.schemas[schema.$ref.split('/').at(-1)!] : schema;
+    const checkout = doc.paths['/checkout'].post.responses;
+    const placed = schemaOf(checkout['201']).anyOf!.map((s) => resolve(s as { $ref?: string }));
+    expect(placed).toEqual([
+      expect.objectContaining({
+        properties: expect.objectContaining({
+          remaining: { type: 'integer', minimum: expect.any(Number), maximum: expect.any(Number) },
+        }),
+      }),
+      expect.objectContaining({
+        properties: expect.objectContaining({
+          order: expect.objectContaining({ properties: expect.objectContaining({ items: expect.anything() }) }),
+          remaining: expect.objectContaining({ type: 'object' }),
+        }),
+      }),
+    ]);
+    const refused = schemaOf(checkout['409']).anyOf!.map((s) => resolve(s as { $ref?: string }));
+    expect(refused.map((r) => Object.keys(r.properties).sort())).toEqual([
+      ['available', 'error', 'replenishment'],
+      ['error', 'shortages'],
+    ]);
+    for (const [path, method] of [
+      ['/orders/{id}', 'get'],
+      ['/orders/{id}/cancel', 'post'],
+    ] as const) {
+      const operation = doc.paths[path][method];
+      expect(operation.security, path).toEqual([{ adminToken: [] }]);
+      expect(Object.keys(operation.responses).sort(), path).toEqual(['200', '401', '404']);
+      expect(operation.parameters, path).toEqual([
+        expect.objectContaining({
+          name: 'id',
+          in: 'path',
+          required: true,
+          schema: expect.objectContaining({ format: 'uuid' }),
+        }),
+      ]);
+      const view = resolve(schemaOf(operation.responses['200'])).properties.order;
+      expect(view.required.sort(), path).toEqual(['cancelledAt', 'createdAt', 'customerId', 'id', 'items', 'status']);
+      expect(view.properties.status, path).toEqual({ type: 'string', enum: ['placed', 'cancelled'] });
+    }
+  });
 });

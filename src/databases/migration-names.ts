@@ -22,6 +22,7 @@ export const MIGRATION_NAMES: { readonly [D in DatabaseName]: readonly string[] 
     '2026-12-05-13-checkout-keys-per-customer',
     '2026-12-05-14-carts-and-cancellations',
     '2026-12-05-15-demand-and-lead-time',
+    '2026-12-06-16-checkout-reads-effective-reorder-point',
   ],
   customers: [
     '2026-11-25-01-create-customers-and-processed-orders',

@@ -130,11 +130,17 @@ export class OutboxRelay {
     await this.#running;
   }
 
-  /** Publishes everything pending now; resolves when the outbox is empty (used by tests and shutdown). */
-  async drain(): Promise<number> {
+  /**
+   * Publishes everything pending now; resolves when the outbox is empty (used by tests and shutdown).
+   * `signal` bounds the wait: once it aborts, the call to the topic in flight is cancelled and this
+   * rejects, leaving every row the topic did not accept for the next sweep (a claimed batch is
+   * released by its transaction's rollback).
+   */
+  async drain(signal?: AbortSignal): Promise<number> {
     let total = 0;
     for (;;) {
-      const published = await this.#publishBatch();
+      signal?.throwIfAborted();
+      const published = await this.#publishBatch(signal);
       total += published;
       if (published === 0) return total;
     }
@@ -153,12 +159,14 @@ export class OutboxRelay {
     } while (this.#again && !this.#stopped);
   }
 
-  async #publishBatch(): Promise<number> {
+  async #publishBatch(signal: AbortSignal | undefined): Promise<number> {
     const { db, claimRows } = this.#options;
-    return claimRows ? db.transaction().execute((trx) => this.#publishFrom(trx, true)) : this.#publishFrom(db, false);
+    return claimRows
+      ? db.transaction().execute((trx) => this.#publishFrom(trx, true, signal))
+      : this.#publishFrom(db, false, signal);
   }
 
-  async #publishFrom(db: Kysely<OutboxDatabase>, claim: boolean): Promise<number> {
+  async #publishFrom(db: Kysely<OutboxDatabase>, claim: boolean, signal: AbortSignal | undefined): Promise<number> {
     const { sns, topicArn, batchSize, urgentTypes } = this.#options;
     const select = (limit: number, lane?: 'urgent' | 'rest') => {
       let query = db
@@ -203,6 +211,7 @@ export class OutboxRelay {
       try {
         const result = await sns.send(
           new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: call.map((c) => c.entry) }),
+          { abortSignal: signal },
         );
         const failed = new Set((result.Failed ?? []).map((f) => f.Id));
         results.push({

@@ -69,6 +69,10 @@ describe('dashboard in a browser', () => {
     const card = page.locator(`article[data-sku="${sku}"]`);
     await card.waitFor();
     await expect.poll(() => card.locator('.stock-count').textContent()).toBe('8');
+    // The bar marks the reorder point in force; nothing sold yet, so no stock-out is projected.
+    expect(await card.locator('.reorder-point').textContent()).toBe('2');
+    expect(await card.locator('.reorder-mark').getAttribute('title')).toBe('reorder point 2');
+    expect(await card.locator('.stock-out').textContent()).toBe('no demand measured');
 
     // Buy with the keyboard until the shop says sold out.
     const quantity = card.getByLabel('Quantity');

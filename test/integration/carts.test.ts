@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { parseEvent } from '../../src/contract/events.ts';
+import {
+  CartCheckoutResponse,
+  CartOrderResponse,
+  CartOutOfStockResponse,
+  OrderEnvelopeResponse,
+  OrderViewResponse,
+} from '../../src/contract/responses.ts';
 import { placeOrders } from '../../src/services/sales/checkout.ts';
 import {
   ENGINES,
@@ -330,6 +338,132 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
     });
   });
 
+  it('answers a cart, its refusal and its order in the shapes the OpenAPI document gives', async () => {
+    const a = await createProduct({ stock: 5 });
+    const b = await createProduct({ stock: 1 });
+    const placed = await buyCart([{ sku: a, quantity: 2 }]);
+    expect(placed.status).toBe(201);
+    const refused = await buyCart([
+      { sku: a, quantity: 1 },
+      { sku: b, quantity: 2 },
+    ]);
+    expect(refused.status).toBe(409);
+    const got = await order(placed.body.order.id);
+    const cancelled = await cancel(placed.body.order.id);
+    // The schemas the document is made of (src/contract/operations.ts), field for field.
+    const same = (schema: z.ZodObject, body: unknown) => {
+      expect(schema.parse(body)).toEqual(body);
+      expect(Object.keys(body as object).sort()).toEqual(Object.keys(schema.shape).sort());
+    };
+    same(CartCheckoutResponse, placed.body);
+    same(CartOrderResponse, placed.body.order);
+    same(CartOutOfStockResponse, refused.body);
+    for (const res of [got, cancelled]) {
+      same(OrderEnvelopeResponse, res.body);
+      same(OrderViewResponse, res.body.order);
+    }
+    expect(cancelled.body.order).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(String) });
+  });
+
+  describe('unknown skus in a cart', () => {
+    it('answers 404 naming every unknown sku of a cart that also holds a short and a valid line; sells and opens nothing', async () => {
+      const valid = await createProduct({ stock: 10 });
+      // At its reorder point and too short: a refused single-sku checkout would open its replenishment.
+      const short = await createProduct({ stock: 2, reorderPoint: 5 });
+      const [first, second] = [uniqueSku('NOPE'), uniqueSku('NOPE')];
+      const customerId = `unknown-${randomUUID()}`;
+      const res = await buyCart(
+        [
+          { sku: first, quantity: 1 },
+          { sku: valid, quantity: 1 },
+          { sku: short, quantity: 3 },
+          { sku: second, quantity: 1 },
+        ],
+        customerId,
+      );
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('product_not_found');
+      expect(new Set(res.body.error.details.map((d: { message: string }) => d.message.split(' ').at(-1)))).toEqual(
+        new Set([first, second]),
+      );
+      expect(res.body).not.toHaveProperty('shortages');
+      expect(await stockOf(valid)).toBe(10);
+      expect(await stockOf(short)).toBe(2);
+      const replenishments = await system.inventory.db
+        .selectFrom('replenishments')
+        .select('id')
+        .where('sku', '=', short)
+        .execute();
+      expect(replenishments).toHaveLength(0);
+      expect(await ordersOf(customerId)).toHaveLength(0);
+    });
+
+    it('fails only the cart with an unknown sku when it is batched with valid checkouts and carts', async () => {
+      const a = await createProduct({ stock: 10 });
+      const b = await createProduct({ stock: 10 });
+      const unknown = uniqueSku('NOPE');
+      const customerId = `batch-unknown-${randomUUID()}`;
+      const item = (request: object, key: string) => ({
+        request: { ...request, customerId } as never,
+        idempotencyKey: key,
+        correlationId: key,
+      });
+      const outcomes = await placeOrders(
+        system.inventory.db,
+        [
+          item({ sku: a, quantity: 1 }, 'single'),
+          item(
+            {
+              items: [
+                { sku: b, quantity: 2 },
+                { sku: unknown, quantity: 1 },
+                { sku: a, quantity: 2 },
+              ],
+            },
+            'cart-unknown',
+          ),
+          item(
+            {
+              items: [
+                { sku: a, quantity: 3 },
+                { sku: b, quantity: 4 },
+              ],
+            },
+            'cart-valid',
+          ),
+        ],
+        { idempotencyTtlS: 86_400 },
+      );
+      expect(outcomes.map((o) => ('answer' in o ? o.answer.status : o.error.status))).toEqual([201, 404, 201]);
+      expect(await stockOf(a)).toBe(6);
+      expect(await stockOf(b)).toBe(6);
+      expect(await ordersOf(customerId)).toHaveLength(2);
+    });
+
+    it('does not remember a 404 under its Idempotency-Key: the same cart places once the product exists', async () => {
+      const known = await createProduct({ stock: 10 });
+      const later = uniqueSku('LATER');
+      const customerId = `later-${randomUUID()}`;
+      const key = { 'Idempotency-Key': randomUUID() };
+      const items = [
+        { sku: known, quantity: 2 },
+        { sku: later, quantity: 1 },
+      ];
+      expect((await buyCart(items, customerId, key)).status).toBe(404);
+      const put = await system.api(`/products/${later}`, {
+        method: 'PUT',
+        json: productBody({ stock: 5, reorderPoint: 0 }),
+        admin: true,
+      });
+      expect(put.status).toBe(201);
+      const placed = await buyCart(items, customerId, key);
+      expect(placed.status).toBe(201);
+      expect(placed.headers.get('idempotent-replayed')).toBeNull();
+      expect(placed.body.remaining).toEqual({ [known]: 8, [later]: 4 });
+      expect(await ordersOf(customerId)).toHaveLength(1);
+    });
+  });
+
   describe('cancellation', () => {
     it('returns every line once, answers the same on a second cancel, and publishes order.cancelled once', async () => {
       const a = await createProduct({ stock: 10 });
@@ -415,6 +549,76 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
       expect(await stockOf(sku)).toBe(5 - sold);
     });
 
+    it('a cart cancelled twice at once while carts of its skus race it: stock returns once, never oversold, no deadlock', async () => {
+      const a = await createProduct({ stock: 6 });
+      const b = await createProduct({ stock: 6 });
+      const customerId = `cancel-race-${randomUUID()}`;
+      const placed = await buyCart(
+        [
+          { sku: a, quantity: 3 },
+          { sku: b, quantity: 3 },
+        ],
+        customerId,
+      );
+      expect(placed.status).toBe(201);
+      const id = placed.body.order.id;
+      const carts = Array.from({ length: 16 }, (_, n) =>
+        buyCart(
+          n % 2 === 0
+            ? [
+                { sku: a, quantity: 1 },
+                { sku: b, quantity: 1 },
+              ]
+            : [
+                { sku: b, quantity: 1 },
+                { sku: a, quantity: 1 },
+              ],
+          customerId,
+        ),
+      );
+      const singles = Array.from({ length: 6 }, () => buy(a, 1, customerId));
+      const [first, second, ...answers] = await Promise.all([cancel(id), cancel(id), ...carts, ...singles]);
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(200);
+      expect(second.body).toEqual(first.body);
+      expect(first.body.order.status).toBe('cancelled');
+      expect(answers.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+      const cartsSold = answers.slice(0, carts.length).filter((r) => r.status === 201).length;
+      const singlesSold = answers.slice(carts.length).filter((r) => r.status === 201).length;
+      // The cancelled cart's 3 + 3 came back once: what was sold since is exactly what left the shelf.
+      expect(await stockOf(a)).toBe(6 - cartsSold - singlesSold);
+      expect(await stockOf(b)).toBe(6 - cartsSold);
+      expect(await stockOf(a)).toBeGreaterThanOrEqual(0);
+      expect(await stockOf(b)).toBeGreaterThanOrEqual(0);
+      // Every answer 201 has its order, the cancelled one included; one cancellation event.
+      expect(await ordersOf(customerId)).toHaveLength(1 + cartsSold + singlesSold);
+      expect(await outboxEvents('order.cancelled', id)).toHaveLength(1);
+      await purchased(customerId, 2 * cartsSold + singlesSold);
+    });
+
+    it('replays a cancelled cart under its Idempotency-Key as first answered, and sells nothing again', async () => {
+      const a = await createProduct({ stock: 10 });
+      const b = await createProduct({ stock: 10 });
+      const customerId = `replay-cancelled-${randomUUID()}`;
+      const key = { 'Idempotency-Key': randomUUID() };
+      const items = [
+        { sku: a, quantity: 4 },
+        { sku: b, quantity: 1 },
+      ];
+      const first = await buyCart(items, customerId, key);
+      expect(first.status).toBe(201);
+      expect((await cancel(first.body.order.id)).status).toBe(200);
+      expect(await stockOf(a)).toBe(10);
+      const again = await buyCart(items, customerId, key);
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(await stockOf(a)).toBe(10);
+      expect(await stockOf(b)).toBe(10);
+      expect(await ordersOf(customerId)).toHaveLength(1);
+      expect((await order(first.body.order.id)).body.order.status).toBe('cancelled');
+    });
+
     it('keeps a VIP a VIP after a cancellation', async () => {
       const sku = await createProduct({ stock: 1000 });
       const customerId = `vip-${randomUUID()}`;
@@ -489,6 +693,64 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
       for (let i = 0; i < 3; i++) await send(cancelled);
       await waitForQueueDrained(system, 'customer-purchases');
       expect((await customer(customerId)).body).toMatchObject({ purchasedQuantity: 2 });
+    });
+
+    it('counts nothing again when order.placed is redelivered after its cancellation was counted', async () => {
+      const customerId = `again-${randomUUID()}`;
+      const orderId = randomUUID();
+      const items = [{ sku: 'Z', quantity: 4 }];
+      const createdAt = new Date().toISOString();
+      await send(envelope('order.placed', { orderId: randomUUID(), customerId, quantity: 1, items, createdAt }));
+      const placed = envelope('order.placed', { orderId, customerId, quantity: 4, items, createdAt });
+      const cancelled = envelope('order.cancelled', {
+        orderId,
+        customerId,
+        items,
+        quantity: 4,
+        cancelledAt: createdAt,
+      });
+      await send(placed);
+      await purchased(customerId, 5);
+      await send(cancelled);
+      await purchased(customerId, 1);
+      // Late redeliveries of both, the placement first.
+      await send(placed);
+      await waitForQueueDrained(system, 'customer-purchases');
+      await send(cancelled);
+      await waitForQueueDrained(system, 'customer-purchases');
+      expect((await customer(customerId)).body).toMatchObject({ purchasedQuantity: 1 });
+    });
+
+    it('nets every order to zero when placements and cancellations of many orders arrive together, shuffled, twice each', async () => {
+      const customerId = `shuffled-${randomUUID()}`;
+      const createdAt = new Date().toISOString();
+      // A kept order, so the customer's total has something to net against.
+      await send(envelope('order.placed', { orderId: randomUUID(), customerId, quantity: 5, createdAt }));
+      await purchased(customerId, 5);
+      const bodies = Array.from({ length: 12 }, (_, n) => {
+        const orderId = randomUUID();
+        const quantity = 1 + (n % 4);
+        const items = [{ sku: 'S', quantity }];
+        return [
+          envelope('order.placed', { orderId, customerId, quantity, items, createdAt }),
+          envelope('order.cancelled', { orderId, customerId, items, quantity, cancelledAt: createdAt }),
+        ];
+      }).flat();
+      const deliveries = [...bodies, ...bodies].sort(() => Math.random() - 0.5);
+      const queueUrl = system.messaging.queues.get('customer-purchases')!.url;
+      for (let i = 0; i < deliveries.length; i += 10) {
+        await system.clients.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: deliveries.slice(i, i + 10).map((body, n) => ({ Id: String(n), MessageBody: body })),
+          }),
+        );
+      }
+      await waitForQueueDrained(system, 'customer-purchases');
+      expect((await customer(customerId)).body).toMatchObject({ purchasedQuantity: 5 });
+      const deadLetters = await system.api('/ops/dlq/customer-purchases', { admin: true });
+      const ours = (deadLetters.body.messages as { body: string }[]).filter((m) => m.body.includes(customerId));
+      expect(ours).toEqual([]);
     });
   });
 });

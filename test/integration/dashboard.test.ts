@@ -88,6 +88,50 @@ describe.each(ENGINES)('dashboard, docs and read model on %s', (engine) => {
     expect(raw).not.toContain('@');
   });
 
+  it('gives each product the reorder point and order in force, its measured demand and projected stock-out', async () => {
+    const fixed = uniqueSku('DASHFIXED');
+    const adaptive = uniqueSku('DASHADAPT');
+    const put = (sku: string, fields: Record<string, unknown>) =>
+      system.api(`/products/${sku}`, { method: 'PUT', json: productBody(fields), admin: true });
+    expect((await put(fixed, { stock: 500, reorderPoint: 7, reorderQuantity: 40 })).status).toBe(201);
+    expect(
+      (await put(adaptive, { stock: 5000, reorderPoint: 0, reorderQuantity: 10, reorderPolicy: 'adaptive' })).status,
+    ).toBe(201);
+    for (let i = 0; i < 10; i++) {
+      expect(
+        (await system.api('/checkout', { json: { sku: adaptive, quantity: 20, customerId: 'dash' } })).status,
+      ).toBe(201);
+    }
+
+    const { snap, product } = await waitFor('the adaptive plan on the dashboard', async () => {
+      const snap = await snapshot();
+      const product = snap.products.find((p) => p.sku === adaptive);
+      if (!product?.planning.projectedStockOutAt || product.planning.effectiveReorderPoint === 0) return null;
+      const row = await system.inventory.db
+        .selectFrom('products')
+        .select(['effective_reorder_point', 'effective_reorder_quantity'])
+        .where('sku', '=', adaptive)
+        .executeTakeFirstOrThrow();
+      // The planning job may plan again between the two reads: then look again.
+      return row.effective_reorder_point === product.planning.effectiveReorderPoint &&
+        row.effective_reorder_quantity === product.planning.orderQuantity
+        ? { snap, product }
+        : null;
+    });
+    expect(product.reorderPolicy).toBe('adaptive');
+    expect(product.planning.effectiveReorderPoint).toBeGreaterThan(product.reorderPoint);
+    expect(product.planning.demandPerSecond).toBeGreaterThan(0);
+    const expectedStockOut = Date.parse(snap.at) + (product.stock / product.planning.demandPerSecond) * 1000;
+    expect(Math.abs(Date.parse(product.planning.projectedStockOutAt!) - expectedStockOut)).toBeLessThanOrEqual(1);
+
+    expect(snap.products.find((p) => p.sku === fixed)).toMatchObject({
+      reorderPolicy: 'fixed',
+      reorderPoint: 7,
+      reorderQuantity: 40,
+      planning: { effectiveReorderPoint: 7, orderQuantity: 40, demandPerSecond: 0, projectedStockOutAt: null },
+    });
+  });
+
   it('pushes snapshots over Server-Sent Events through the gateway', async () => {
     const controller = new AbortController();
     const res = await fetch(`${system.url}/dashboard/events`, { signal: controller.signal });

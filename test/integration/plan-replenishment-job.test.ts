@@ -136,4 +136,78 @@ describe.each(ENGINES)('planning job on %s', (engine) => {
     expect(continued.demand_per_s).toBeLessThanOrEqual(again.demand_per_s);
     expect(continued.lead_time_deliveries).toBe(3);
   });
+  it('counts each line of a cart for its own sku and no line of a cancelled order', async () => {
+    const [first, second, cancelledOnly] = [uniqueSku('CARTA'), uniqueSku('CARTB'), uniqueSku('CANCELLED')];
+    for (const s of [first, second, cancelledOnly]) {
+      await database.db
+        .insertInto('products')
+        .values({
+          sku: s,
+          name: 'Cart',
+          price: '1.00',
+          stock: 10_000,
+          reorder_point: 0,
+          reorder_quantity: 10,
+          factory_id: 'cart-factory',
+        })
+        .execute();
+    }
+    await job();
+    await sql`update product_planning set observed_until = now() - interval '30 seconds'
+      where sku in (${first}, ${second}, ${cancelledOnly})`.execute(database.db);
+    const order = async (
+      lines: readonly (readonly [string, number])[],
+      status: 'placed' | 'cancelled',
+      secondsAgo: number,
+    ) => {
+      const id = randomUUID();
+      const single = lines.length === 1 ? lines[0] : undefined;
+      await database.db
+        .insertInto('orders')
+        .values({
+          id,
+          sku: single ? single[0] : null,
+          quantity: lines.reduce((sum, [, q]) => sum + q, 0),
+          customer_id: 'cart',
+          correlation_id: 'cart',
+          status,
+          cancelled_at: status === 'cancelled' ? new Date() : null,
+          created_at: sql<Date>`now() - make_interval(secs => ${secondsAgo})`,
+        })
+        .execute();
+      if (!single) {
+        await database.db
+          .insertInto('order_lines')
+          .values(lines.map(([sku, quantity]) => ({ order_id: id, sku, quantity })))
+          .execute();
+      }
+    };
+    // Every second for 20 seconds: a cart of 3 + 5 units, a cancelled cart of the same skus and a
+    // cancelled single-sku order.
+    for (let s = 25; s > 5; s--) {
+      await order(
+        [
+          [first, 3],
+          [second, 5],
+        ],
+        'placed',
+        s,
+      );
+      await order(
+        [
+          [first, 100],
+          [second, 1],
+        ],
+        'cancelled',
+        s,
+      );
+      await order([[cancelledOnly, 50]], 'cancelled', s);
+    }
+    await job();
+    const [a, b, c] = await Promise.all([planningOf(first), planningOf(second), planningOf(cancelledOnly)]);
+    expect(a.demand_per_s).toBeGreaterThan(1);
+    // The same seconds folded, so the two estimates stand as the cart's quantities do.
+    expect(b.demand_per_s / a.demand_per_s).toBeCloseTo(5 / 3, 6);
+    expect(c.demand_per_s).toBe(0);
+  });
 });

@@ -11,6 +11,7 @@ import {
   readLambdaEnvironment,
 } from '../../platform/aws/lambda/env.ts';
 import type { Powertools } from '../../platform/aws/lambda/powertools.ts';
+import { awsClientConfig } from '../../platform/aws/lambda/sdk-clients.ts';
 import { outboxDatabases } from '../../platform/aws/plan.ts';
 import { postgresDatabase } from '../../platform/db/database.ts';
 import { SystemMetrics } from '../../platform/metrics.ts';
@@ -41,15 +42,25 @@ export interface RuntimeOptions {
   readonly topicArn: string | undefined;
   /** Only the queues this function may touch. */
   readonly queues: readonly QueueRef[];
+  /** How long an invocation waits for the topic after its commit; PUBLISH_WAIT_MS when not set. */
+  readonly publishWaitMs?: number;
 }
+
+/**
+ * The longest an invocation waits to publish what it committed (the topic takes tens of milliseconds).
+ * A stalled topic or NAT gateway must not turn a committed checkout into a 5xx or a timeout: past this
+ * the publish is cancelled, the answer goes out, and the scheduled sweep publishes the rows.
+ */
+export const PUBLISH_WAIT_MS = 1500;
 
 /**
  * What one Lambda execution environment holds: its service(s) built from the shared wiring, one outbox
  * relay per reachable database that has an outbox, and the clients. Built once at cold start.
  *
  * The relay is not a timer here: a frozen Lambda runs no timers. Services signal after commit, and
- * `settle()` — awaited before the invocation returns — publishes what was committed. A failed publish
- * leaves the rows for the scheduled sweep, so an event is delayed, never lost.
+ * `settle()` — awaited before the invocation returns — publishes what was committed, waiting at most
+ * PUBLISH_WAIT_MS. A failed or cancelled publish leaves the rows for the scheduled sweep, so an event
+ * is delayed, never lost.
  */
 export class LambdaRuntime {
   readonly topology: Topology;
@@ -102,16 +113,25 @@ export class LambdaRuntime {
     return this.#relays.get(database);
   }
 
-  /** Publishes the outbox rows committed during this invocation. Never throws: the sweep retries. */
+  /**
+   * Publishes the outbox rows committed during this invocation, for at most `publishWaitMs`. Never
+   * throws: what is not published by then stays for the sweep.
+   */
   async settle(): Promise<void> {
     const databases = [...this.#pending];
     this.#pending.clear();
+    if (databases.length === 0) return;
+    const waitMs = this.#options.publishWaitMs ?? PUBLISH_WAIT_MS;
+    const deadline = AbortSignal.timeout(waitMs);
     await Promise.all(
       databases.map(async (name) => {
         try {
-          await this.#relays.get(name)?.drain();
+          await this.#relays.get(name)?.drain(deadline);
         } catch (error) {
-          this.logger.warn({ err: error, outbox: name }, 'outbox not published after commit; the sweep will retry');
+          const message = deadline.aborted
+            ? `outbox not published within ${waitMs} ms after commit; the sweep will publish it`
+            : 'outbox not published after commit; the sweep will retry';
+          this.logger.warn({ err: error, outbox: name }, message);
         }
       }),
     );
@@ -152,6 +172,11 @@ export class LambdaRuntime {
       replenishmentTimeoutS: o.settings.replenishmentTimeoutS,
       idempotencyTtlS: o.settings.idempotencyTtlS,
       marketingWebhookUrl: o.settings.marketingWebhookUrl,
+      planningDefaultLeadTimeS: o.settings.planningDefaultLeadTimeS,
+      planningDemandHalfLifeS: o.settings.planningDemandHalfLifeS,
+      planningCoverS: o.settings.planningCoverS,
+      // API Gateway's HTTP API hands the browser a Lambda's response only once it is complete.
+      dashboardFeed: 'poll' as const,
     };
     // Getters: a service's factory reads only its own databases, so an unreachable one is never touched.
     const databases = {} as Databases;
@@ -241,8 +266,9 @@ async function openRds(
 }
 
 /**
- * Builds the runtime from the function's environment: real AWS SDK clients with default configuration
- * (traced by X-Ray), secrets from Secrets Manager, RDS through RDS Proxy.
+ * Builds the runtime from the function's environment: real AWS SDK clients with bounded connection and
+ * request timeouts and retries (sdk-clients.ts; traced by X-Ray), secrets from Secrets Manager, RDS
+ * through RDS Proxy.
  */
 export async function runtimeFromEnvironment(
   pt: Powertools,
@@ -250,7 +276,7 @@ export async function runtimeFromEnvironment(
   env: LambdaEnvironment = readLambdaEnvironment(),
   topology: Topology = declaredTopology,
 ): Promise<LambdaRuntime> {
-  const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient(awsClientConfig()));
   const [callbackSecret, adminToken, databases] = await Promise.all([
     env.callbackSecretArn ? readSecret(secrets, env.callbackSecretArn) : undefined,
     env.adminTokenSecretArn ? readSecret(secrets, env.adminTokenSecretArn) : undefined,
@@ -269,9 +295,9 @@ export async function runtimeFromEnvironment(
     adminToken,
     databases: new Map(databases),
     clients: {
-      sqs: pt.tracer.captureAWSv3Client(new SQSClient({})),
-      sns: pt.tracer.captureAWSv3Client(new SNSClient({})),
-      ses: pt.tracer.captureAWSv3Client(new SESv2Client({})),
+      sqs: pt.tracer.captureAWSv3Client(new SQSClient(awsClientConfig())),
+      sns: pt.tracer.captureAWSv3Client(new SNSClient(awsClientConfig())),
+      ses: pt.tracer.captureAWSv3Client(new SESv2Client(awsClientConfig())),
     },
     topicArn: env.topicArn,
     queues: env.queues,

@@ -15,6 +15,7 @@ import { replenishmentOrderClaims } from './migrations/2026-12-05-12-replenishme
 import { checkoutKeysPerCustomer } from './migrations/2026-12-05-13-checkout-keys-per-customer.ts';
 import { cartsAndCancellations } from './migrations/2026-12-05-14-carts-and-cancellations.ts';
 import { demandAndLeadTime } from './migrations/2026-12-05-15-demand-and-lead-time.ts';
+import { checkoutReadsEffectiveReorderPoint } from './migrations/2026-12-06-16-checkout-reads-effective-reorder-point.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 // A new one is a new file in migrations/, registered by one line at the end of this list.
@@ -34,4 +35,5 @@ export const inventoryMigrations: Record<string, Migration> = {
   '2026-12-05-13-checkout-keys-per-customer': checkoutKeysPerCustomer,
   '2026-12-05-14-carts-and-cancellations': cartsAndCancellations,
   '2026-12-05-15-demand-and-lead-time': demandAndLeadTime,
+  '2026-12-06-16-checkout-reads-effective-reorder-point': checkoutReadsEffectiveReorderPoint,
 };

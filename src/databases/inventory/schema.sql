@@ -261,8 +261,10 @@ begin
       update products set stock = products.stock - t.quantity, updated_at = now()
         from totals t
         where products.sku = t.sku and products.stock >= t.quantity
-        returning products.sku, products.stock + t.quantity as before, products.reorder_point,
-          products.reorder_quantity, products.factory_id
+        returning products.sku, products.stock + t.quantity as before,
+          coalesce(products.effective_reorder_point, products.reorder_point) as reorder_point,
+          coalesce(products.effective_reorder_quantity, products.reorder_quantity) as reorder_quantity,
+          products.factory_id
     )
     select coalesce(array_agg(d.sku), '{}'), array_agg(d.before), array_agg(d.reorder_point),
            array_agg(d.reorder_quantity), array_agg(d.factory_id)
@@ -295,7 +297,8 @@ begin
       c_short := false;
       for l in select x.sku, x.quantity from jsonb_to_recordset(it.lines) as x(sku text, quantity int) order by x.sku
       loop
-        select pr.stock, pr.reorder_point, pr.reorder_quantity, pr.factory_id
+        select pr.stock, coalesce(pr.effective_reorder_point, pr.reorder_point),
+            coalesce(pr.effective_reorder_quantity, pr.reorder_quantity), pr.factory_id
           into v_stock, v_reorder_point, v_reorder_quantity, v_factory_id
           from products pr where pr.sku = l.sku for update;
         if not found then
@@ -393,14 +396,16 @@ begin
     else
       update products set stock = products.stock - it.quantity, updated_at = now()
         where products.sku = it.sku and products.stock >= it.quantity
-        returning products.stock, products.reorder_point, products.reorder_quantity, products.factory_id
+        returning products.stock, coalesce(products.effective_reorder_point, products.reorder_point),
+          coalesce(products.effective_reorder_quantity, products.reorder_quantity), products.factory_id
         into v_stock, v_reorder_point, v_reorder_quantity, v_factory_id;
       if not found then
         -- 'missing' (404), or 'short' (409): nothing of the item's own is written. A shortage at or
         -- below the reorder point opens a replenishment if none is open; one above it opens nothing
         -- (a too-large order says nothing about the shelf). The refusal says what is available.
         if short_sku is distinct from it.sku then
-          select pr.stock, pr.reorder_point, pr.reorder_quantity, pr.factory_id
+          select pr.stock, coalesce(pr.effective_reorder_point, pr.reorder_point),
+              coalesce(pr.effective_reorder_quantity, pr.reorder_quantity), pr.factory_id
             into v_stock, v_reorder_point, v_reorder_quantity, v_factory_id
             from products pr where pr.sku = it.sku;
           if not found then

@@ -1,6 +1,7 @@
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { topology as declaredTopology, type Topology } from '../../topology.ts';
+import { PLANNING_SETTINGS } from './lambda/env.ts';
 import { type DeploymentParameters, DonutStatesStack, defaultParameters } from './stack.ts';
 
 /** Reads the deployment parameters from CDK context (`-c factoryUrl=…` or cdk.json), falling back to defaults. */
@@ -15,6 +16,13 @@ function parametersFromContext(app: App): DeploymentParameters {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`context ${key} must be a positive integer`);
     return parsed;
+  };
+  const planning = (key: keyof typeof PLANNING_SETTINGS): number | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    const parsed = PLANNING_SETTINGS[key].safeParse(value);
+    if (!parsed.success) throw new Error(`context ${key}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    return parsed.data;
   };
   const flag = (key: keyof DeploymentParameters, fallback: boolean): boolean => {
     const value = text(key);
@@ -34,6 +42,9 @@ function parametersFromContext(app: App): DeploymentParameters {
     replenishmentTimeoutS: number('replenishmentTimeoutS', defaultParameters.replenishmentTimeoutS),
     idempotencyTtlS: number('idempotencyTtlS', defaultParameters.idempotencyTtlS),
     marketingWebhookUrl: text('marketingWebhookUrl'),
+    planningDefaultLeadTimeS: planning('planningDefaultLeadTimeS'),
+    planningDemandHalfLifeS: planning('planningDemandHalfLifeS'),
+    planningCoverS: planning('planningCoverS'),
     production: flag('production', defaultParameters.production),
     salesReservedConcurrency: reservation(text('salesReservedConcurrency')),
   };

@@ -46,6 +46,10 @@ export interface DeploymentParameters {
   /** How long a placed order is remembered under its customer's Idempotency-Key. */
   readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
+  /** Replenishment planning (docs/planning.md): `PLANNING_*` of every function; unset, the service's defaults. */
+  readonly planningDefaultLeadTimeS: number | undefined;
+  readonly planningDemandHalfLifeS: number | undefined;
+  readonly planningCoverS: number | undefined;
   /** Multi-AZ databases with deletion protection, snapshot on removal. Off: single-AZ, removable (demo cost). */
   readonly production: boolean;
   /**
@@ -69,6 +73,9 @@ export const defaultParameters: DeploymentParameters = {
   replenishmentTimeoutS: 300,
   idempotencyTtlS: 86_400,
   marketingWebhookUrl: undefined,
+  planningDefaultLeadTimeS: undefined,
+  planningDemandHalfLifeS: undefined,
+  planningCoverS: undefined,
   production: false,
   salesReservedConcurrency: DEFAULT_SALES_RESERVED_CONCURRENCY,
 };
@@ -236,5 +243,11 @@ function settingsOf(p: DeploymentParameters, publicUrl: string): Record<string, 
     [ENV.replenishmentTimeoutS]: String(p.replenishmentTimeoutS),
     [ENV.idempotencyTtlS]: String(p.idempotencyTtlS),
     ...(p.marketingWebhookUrl ? { [ENV.marketingWebhookUrl]: p.marketingWebhookUrl } : {}),
+    ...optionalNumber(ENV.planningDefaultLeadTimeS, p.planningDefaultLeadTimeS),
+    ...optionalNumber(ENV.planningDemandHalfLifeS, p.planningDemandHalfLifeS),
+    ...optionalNumber(ENV.planningCoverS, p.planningCoverS),
   };
 }
+
+const optionalNumber = (name: string, value: number | undefined): Record<string, string> =>
+  value === undefined ? {} : { [name]: String(value) };

@@ -29,7 +29,16 @@ export interface DashboardDeps {
   readonly stallTimeoutMs?: number | undefined;
   /** Told about streams and writes, for metrics. */
   readonly feedObserver?: FeedObserver | undefined;
+  /**
+   * How open dashboards get their snapshots: `stream` (Server-Sent Events on `/dashboard/events`, the
+   * default), or `poll` where a response reaches the browser only once complete (API Gateway's HTTP API
+   * in front of Lambda buffers it): the page then polls `/dashboard/snapshot` and `/dashboard/events`
+   * answers 204 at once, which tells an EventSource not to reconnect.
+   */
+  readonly feed?: DashboardFeed | undefined;
 }
+
+export type DashboardFeed = 'stream' | 'poll';
 
 /** Seconds a client refused a stream is asked to wait before trying again. */
 const RETRY_AFTER_S = 10;
@@ -94,8 +103,11 @@ interface Asset {
   readonly body: string;
 }
 
+/** The page names its feed in `<meta name="dashboard-feed">`; the committed page says `stream`. */
+const FEED_META = '<meta name="dashboard-feed" content="stream">';
+
 /** The committed assets, read once at start: plain ES modules and CSS, no build step. */
-function loadAssets(architectureSvg: string): Map<string, Asset> {
+function loadAssets(architectureSvg: string, feed: DashboardFeed): Map<string, Asset> {
   const dir = new URL('./assets/', import.meta.url);
   const assets = new Map<string, Asset>();
   // Every file of a known type: the pages, one ES module per panel, the style sheet.
@@ -104,13 +116,17 @@ function loadAssets(architectureSvg: string): Map<string, Asset> {
     if (type) assets.set(name, { type, body: readFileSync(new URL(name, dir), 'utf8') });
   }
   assets.set('architecture.svg', { type: TYPES['.svg']!, body: architectureSvg });
+  const index = assets.get('index.html')!;
+  if (!index.body.includes(FEED_META)) throw new Error(`index.html lost its ${FEED_META}`);
+  assets.set('index.html', { ...index, body: index.body.replace(FEED_META, FEED_META.replace('stream', feed)) });
   return assets;
 }
 
 /** `/` (the dashboard), its assets, the live feed (SSE), `/openapi.json` and `/docs`. */
 export function createDashboardApp(deps: DashboardDeps) {
   const app = createServiceApp(deps.logger);
-  const assets = loadAssets(deps.architectureSvg);
+  const feedKind = deps.feed ?? 'stream';
+  const assets = loadAssets(deps.architectureSvg, feedKind);
   const intervalMs = deps.intervalMs ?? 1000;
   // The feed reads once per interval anyway; a shorter interval is not held back by an older cache.
   const maxAgeMs = deps.snapshotMaxAgeMs ?? Math.min(1000, intervalMs);
@@ -150,6 +166,8 @@ export function createDashboardApp(deps: DashboardDeps) {
   );
 
   app.get('/dashboard/events', (c) => {
+    // No stream can reach the page here; 204 is the answer after which an EventSource stops for good.
+    if (feedKind === 'poll') return c.body(null, 204, { 'cache-control': 'no-store' });
     if (feed.full) {
       feed.refused();
       const error = new TooManyStreamsError(deps.maxStreams ?? 100);

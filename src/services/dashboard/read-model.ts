@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { DashboardSnapshot, FactoryProgress, ReplenishmentProgress } from '../../contract/dashboard.ts';
 import { FACTORY_STAGES } from '../../contract/factory.ts';
+import { projectedStockOut } from '../../contract/planning.ts';
 import type { CustomersTables } from '../../databases/customers/tables.ts';
 import {
   type InventoryTables,
@@ -53,7 +54,14 @@ export function createDashboardReadModel(sources: DashboardSources): () => Promi
   return async () => {
     const [products, replenishments, orders, throughput, mails, customers, queues, flow, cancelled] = await Promise.all(
       [
-        sources.inventory.selectFrom('products').selectAll().orderBy('sku').limit(MAX_PRODUCTS).execute(),
+        sources.inventory
+          .selectFrom('products as p')
+          .leftJoin('product_planning as pp', 'pp.sku', 'p.sku')
+          .selectAll('p')
+          .select('pp.demand_per_s')
+          .orderBy('p.sku')
+          .limit(MAX_PRODUCTS)
+          .execute(),
         latestReplenishments(sources.inventory),
         sources.inventory
           .selectFrom('orders')
@@ -90,17 +98,31 @@ export function createDashboardReadModel(sources: DashboardSources): () => Promi
       await Promise.all(replenishments.map(async (row) => [row.sku, await toProgress(row, factory)] as const)),
     );
     factory.keepOnly(new Set(replenishments.map((r) => r.id)));
+    const now = new Date();
     return {
-      at: new Date().toISOString(),
-      products: products.map((p) => ({
-        sku: p.sku,
-        name: p.name,
-        price: Number(p.price),
-        stock: p.stock,
-        reorderPoint: p.reorder_point,
-        reorderQuantity: p.reorder_quantity,
-        replenishment: progress.get(p.sku) ?? null,
-      })),
+      at: now.toISOString(),
+      products: products.map((p) => {
+        // Not yet seen by the planning job: nothing measured.
+        const demandPerSecond = p.demand_per_s ?? 0;
+        const stockOut = projectedStockOut(p.stock, demandPerSecond, now);
+        return {
+          sku: p.sku,
+          name: p.name,
+          price: Number(p.price),
+          stock: p.stock,
+          reorderPoint: p.reorder_point,
+          reorderQuantity: p.reorder_quantity,
+          reorderPolicy: p.reorder_policy,
+          replenishment: progress.get(p.sku) ?? null,
+          planning: {
+            demandPerSecond,
+            // In force: a fixed product's effective columns are null (docs/planning.md).
+            effectiveReorderPoint: p.effective_reorder_point ?? p.reorder_point,
+            orderQuantity: p.effective_reorder_quantity ?? p.reorder_quantity,
+            projectedStockOutAt: stockOut ? stockOut.toISOString() : null,
+          },
+        };
+      }),
       queues,
       orders: orders.map((o) => ({
         id: o.id.slice(0, 8),

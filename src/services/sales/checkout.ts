@@ -97,9 +97,10 @@ function retryPauseMs(attempt: number): number {
  * cost, each still gets its own answer). Per item, place_orders() runs the conditional decrement (never
  * select-then-update), the order row, `order.placed` in the outbox and the Idempotency-Key record (keyed
  * by customer and key, forgotten after `idempotencyTtlS`), and opens a replenishment (with
- * `replenishment.requested`) when stock reaches the reorder point. An item with too little stock writes
+ * `replenishment.requested`) when stock reaches the reorder point in force (an adaptive product's planned
+ * point and quantity, else the operator's: docs/planning.md). An item with too little stock writes
  * nothing of its own; it opens a replenishment if none is open only when the stock it finds is at or
- * below the reorder point, and gets out_of_stock. Rejected items store nothing under their key.
+ * below that point, and gets out_of_stock. Rejected items store nothing under their key.
  * Everything commits together or nothing does; a database error rejects the whole call.
  */
 export async function placeOrders(

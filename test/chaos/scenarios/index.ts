@@ -1,6 +1,7 @@
 import type { Engine } from '../../helpers/system.ts';
 import type { ChaosContext, ScenarioResult } from '../harness.ts';
 import { authScenario, authSizes } from './auth.ts';
+import { cartSaleScenario, cartSaleSizes } from './cart-sale.ts';
 import { crashScenario, crashSizes } from './crash.ts';
 import { duplicatesScenario, duplicatesSizes } from './duplicates.ts';
 import { outageScenario, outageSizes } from './factory-outage.ts';
@@ -24,6 +25,7 @@ export interface ScenarioEntry {
 /** Every scenario of the reliability report, in report order. */
 export const scenarios: readonly ScenarioEntry[] = [
   { id: 'crash', run: (size, context) => crashScenario(crashSizes[size], context) },
+  { id: 'carts', run: (size, context) => cartSaleScenario(cartSaleSizes[size], context) },
   { id: 'duplicates', run: (size, context) => duplicatesScenario(duplicatesSizes[size], context) },
   { id: 'outage', run: (size, context) => outageScenario(outageSizes[size], context) },
   { id: 'poison', run: (size, context) => poisonScenario(poisonSizes[size], context) },

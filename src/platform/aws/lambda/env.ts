@@ -27,6 +27,22 @@ export const ENV = {
   replenishmentTimeoutS: 'REPLENISHMENT_TIMEOUT_S',
   idempotencyTtlS: 'IDEMPOTENCY_TTL_S',
   marketingWebhookUrl: 'MARKETING_WEBHOOK_URL',
+  planningDefaultLeadTimeS: 'PLANNING_DEFAULT_LEAD_TIME_S',
+  planningDemandHalfLifeS: 'PLANNING_DEMAND_HALF_LIFE_S',
+  planningCoverS: 'PLANNING_COVER_S',
+} as const;
+
+/**
+ * Replenishment planning (docs/planning.md), in seconds and bounded as the embedded system bounds them;
+ * unset, the sales service uses its defaults. The stack checks deployment parameters against the same.
+ */
+export const PLANNING_SETTINGS = {
+  planningDefaultLeadTimeS: z.coerce.number().positive().max(86_400),
+  planningDemandHalfLifeS: z.coerce.number().positive().max(86_400),
+  planningCoverS: z.coerce
+    .number()
+    .positive()
+    .max(30 * 86_400),
 } as const;
 
 const Json = <S extends z.ZodType>(schema: S) =>
@@ -77,6 +93,9 @@ const LambdaEnv = z.object({
   [ENV.replenishmentTimeoutS]: PositiveInt.default(300),
   [ENV.idempotencyTtlS]: PositiveInt.max(2_000_000_000).default(86_400),
   [ENV.marketingWebhookUrl]: z.url().optional(),
+  [ENV.planningDefaultLeadTimeS]: PLANNING_SETTINGS.planningDefaultLeadTimeS.optional(),
+  [ENV.planningDemandHalfLifeS]: PLANNING_SETTINGS.planningDemandHalfLifeS.optional(),
+  [ENV.planningCoverS]: PLANNING_SETTINGS.planningCoverS.optional(),
 });
 
 /** What a Lambda reads from its environment; secrets are still ARNs here, resolved at cold start. */
@@ -105,6 +124,10 @@ export interface PlatformSettings {
   readonly replenishmentTimeoutS: number;
   readonly idempotencyTtlS: number;
   readonly marketingWebhookUrl: string | undefined;
+  /** Replenishment planning; undefined: the sales service's default. */
+  readonly planningDefaultLeadTimeS?: number | undefined;
+  readonly planningDemandHalfLifeS?: number | undefined;
+  readonly planningCoverS?: number | undefined;
 }
 
 export function readLambdaEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnvironment {
@@ -135,6 +158,9 @@ export function readLambdaEnvironment(env: NodeJS.ProcessEnv = process.env): Lam
       replenishmentTimeoutS: e[ENV.replenishmentTimeoutS],
       idempotencyTtlS: e[ENV.idempotencyTtlS],
       marketingWebhookUrl: e[ENV.marketingWebhookUrl],
+      planningDefaultLeadTimeS: e[ENV.planningDefaultLeadTimeS],
+      planningDemandHalfLifeS: e[ENV.planningDemandHalfLifeS],
+      planningCoverS: e[ENV.planningCoverS],
     },
   };
 }

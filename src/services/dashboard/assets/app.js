@@ -1,5 +1,7 @@
 // The live dashboard: one EventSource, a snapshot about once a second, and keyed DOM updates so focus
-// and keyboard position survive every refresh. Plain ES modules, one per panel, no build step.
+// and keyboard position survive every refresh. Where the server says no stream can reach the page
+// (<meta name="dashboard-feed" content="poll">, e.g. behind API Gateway and Lambda), it polls the
+// snapshot instead. Plain ES modules, one per panel, no build step.
 
 import { renderCustomers } from './customers.js';
 import { loadDiagram, renderDiagram } from './diagram.js';
@@ -72,10 +74,24 @@ function connect(retryMs = STREAM_RETRY_MS) {
   });
 }
 
+// Polling only: every few seconds while the tab is visible, at once when it becomes visible again.
+function pollForever() {
+  const connection = $('#connection');
+  connection.textContent = 'updating every few seconds';
+  connection.dataset.state = 'polling';
+  const tick = () => {
+    if (document.visibilityState !== 'hidden') void pollSnapshot();
+  };
+  tick();
+  setInterval(tick, POLL_MS);
+  document.addEventListener('visibilitychange', tick);
+}
+
 setUpIdentity();
 setUpToken();
 setUpFlashSale();
 loadDiagram().catch((error) => {
   $('#diagram').textContent = `The diagram could not be loaded (${error.message}).`;
 });
-connect();
+if (document.querySelector('meta[name="dashboard-feed"]')?.content === 'poll') pollForever();
+else connect();

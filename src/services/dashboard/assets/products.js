@@ -110,21 +110,49 @@ function stepStates(r) {
   return states;
 }
 
+/** A rough span of time for a projection: seconds, minutes, hours or days. */
+function roughly(ms) {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/** When the shelf empties at the measured demand, as the planning job sees it. */
+function stockOutText(product, at) {
+  const { demandPerSecond, projectedStockOutAt } = product.planning;
+  if (product.stock === 0) return 'sold out';
+  if (!projectedStockOutAt) return 'no demand measured';
+  const pace = demandPerSecond >= 10 ? Math.round(demandPerSecond) : demandPerSecond.toPrecision(2);
+  return `empty in ~${roughly(Date.parse(projectedStockOutAt) - Date.parse(at))} at ${pace}/s`;
+}
+
 function updateProduct(card, product, at) {
   card.heading.querySelector('.name').textContent = product.name;
   card.price.textContent = moneyFormat.format(product.price);
-  const scale = Math.max(product.stock, product.reorderPoint + product.reorderQuantity, 1);
+  // The reorder point and order in force: an adaptive product's planned ones, else the operator's.
+  const point = product.planning.effectiveReorderPoint;
+  const quantity = product.planning.orderQuantity;
+  const adaptive = product.reorderPolicy === 'adaptive';
+  const pointName = adaptive ? 'planned reorder point' : 'reorder point';
+  const scale = Math.max(product.stock, point + quantity, 1);
   card.fill.style.width = `${(100 * product.stock) / scale}%`;
-  card.mark.style.left = `${(100 * product.reorderPoint) / scale}%`;
+  card.mark.style.left = `${(100 * point) / scale}%`;
+  card.mark.title = `${pointName} ${point}`;
+  card.mark.dataset.policy = product.reorderPolicy;
   card.bar.setAttribute('aria-valuemax', String(scale));
   card.bar.setAttribute('aria-valuenow', String(product.stock));
   card.bar.setAttribute('aria-label', `Stock of ${product.name}`);
-  card.bar.setAttribute('aria-valuetext', `${product.stock} in stock, reorder point ${product.reorderPoint}`);
+  card.bar.setAttribute('aria-valuetext', `${product.stock} in stock, ${pointName} ${point}`);
   card.stockText.replaceChildren(
     h('strong', { class: 'stock-count', text: String(product.stock) }),
-    ` in stock · reorder at ${product.reorderPoint} (+${product.reorderQuantity})`,
+    ` in stock · reorder at `,
+    h('span', { class: 'reorder-point', text: String(point) }),
+    ` (+${quantity})${adaptive ? ' planned' : ''} · `,
+    h('span', { class: 'stock-out', text: stockOutText(product, at) }),
   );
-  card.element.dataset.low = String(product.stock <= product.reorderPoint);
+  card.element.dataset.low = String(product.stock <= point);
   card.element.dataset.empty = String(product.stock === 0);
 
   const r = product.replenishment;

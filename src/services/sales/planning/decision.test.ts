@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DecisionInput, decide, projectedStockOut } from './decision.ts';
+import { type DecisionInput, decide } from './decision.ts';
 import { normalQuantile } from './normal-quantile.ts';
 
 const base: DecisionInput = {
@@ -72,15 +72,5 @@ describe('decide', () => {
 
   it('lets the cap win over the operator batch', () => {
     expect(decide({ ...base, demandPerSecond: 0, reorderQuantity: 50, maxOrderQuantity: 40 }).orderQuantity).toBe(40);
-  });
-});
-
-describe('projectedStockOut', () => {
-  const now = new Date('2026-12-05T12:00:00Z');
-  it('is when the stock runs out at the measured pace', () => {
-    expect(projectedStockOut(100, 2, now)?.toISOString()).toBe('2026-12-05T12:00:50.000Z');
-  });
-  it('is null when nothing sells', () => {
-    expect(projectedStockOut(100, 0, now)).toBeNull();
   });
 });

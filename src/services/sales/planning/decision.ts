@@ -53,9 +53,3 @@ export function decide(input: DecisionInput): Decision {
   }
   return { reorderPoint: Math.max(0, reorderPoint), orderQuantity, safetyStock: Math.max(0, Math.ceil(safety - 1e-9)) };
 }
-
-/** When the shelf empties at the measured demand, or null when nothing is selling. */
-export function projectedStockOut(stock: number, demandPerSecond: number, now: Date): Date | null {
-  if (!(demandPerSecond > 1e-6)) return null;
-  return new Date(now.getTime() + (Math.max(0, stock) / demandPerSecond) * 1000);
-}

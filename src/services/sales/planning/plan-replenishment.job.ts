@@ -41,7 +41,7 @@ interface PlanningSubject {
  * lead time from its recent deliveries, and stores the plan (docs/planning.md) of every product in
  * product_planning. For an adaptive product it writes the plan into products.effective_reorder_point
  * and effective_reorder_quantity, which replenishment acts on; only when they change, so a product
- * row is locked as rarely as possible. Reads the orders table, adds nothing to checkout. One
+ * row is locked as rarely as possible. Reads the lines of placed orders, adds nothing to checkout. One
  * transaction per run that locks the planning rows first, so two runs never count a second twice.
  * Returns how many adaptive products got a new plan.
  */
@@ -66,11 +66,25 @@ export function planReplenishment(deps: PlanningJobDeps) {
         for update of pp`.execute(trx);
       if (subjects.length === 0) return 0;
       const fromS = Math.max(Math.min(...subjects.map((s) => s.observed_until_s)), untilS - MAX_CATCH_UP_S);
-      const { rows: sales } = await sql<{ sku: string; at_s: number; units: number }>`
-        select sku, floor(extract(epoch from created_at))::float8 as at_s, sum(quantity)::int as units
-        from orders
-        where created_at >= to_timestamp(${fromS}::float8) and created_at < to_timestamp(${untilS}::float8)
-        group by 1, 2`.execute(trx);
+      // Every line of a placed order (the lines order_items lists): a single-sku order is its own line,
+      // a cart has its lines in order_lines; an order cancelled before it is read is no demand. Spelled
+      // out rather than read through the view: the planner cannot push this time window into the view's
+      // union and would scan every order and line on each run.
+      const second = sql<number>`floor(extract(epoch from o.created_at))::float8`;
+      const lineSku = sql<string>`coalesce(l.sku, o.sku)`;
+      const sales = await trx
+        .selectFrom('orders as o')
+        .leftJoin('order_lines as l', 'l.order_id', 'o.id')
+        .select([
+          lineSku.as('sku'),
+          second.as('at_s'),
+          sql<number>`sum(coalesce(l.quantity, o.quantity))::int`.as('units'),
+        ])
+        .where('o.status', '=', 'placed')
+        .where('o.created_at', '>=', sql<Date>`to_timestamp(${fromS}::float8)`)
+        .where('o.created_at', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
+        .groupBy([lineSku, second])
+        .execute();
       const bucketsBySku = new Map<string, DemandBucket[]>();
       for (const sale of sales) {
         const list = bucketsBySku.get(sale.sku) ?? [];

@@ -1,7 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { ProductPlanning } from '../../../contract/http.ts';
+import { projectedStockOut } from '../../../contract/planning.ts';
 import type { InventoryTables, ProductPlanningRow, ReorderPolicy } from '../../../databases/inventory/tables.ts';
-import { decide, projectedStockOut } from './decision.ts';
+import { decide } from './decision.ts';
 import type { PlanningSettings } from './settings.ts';
 
 type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
