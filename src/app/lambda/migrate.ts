@@ -4,6 +4,7 @@ import type { Kysely, Migration } from 'kysely';
 import type { Logger } from 'pino';
 import { lambdaEntry } from '../../platform/aws/lambda/entry.ts';
 import { ENV, readLambdaEnvironment, required } from '../../platform/aws/lambda/env.ts';
+import { awsClientConfig } from '../../platform/aws/lambda/sdk-clients.ts';
 import { migrateToLatest } from '../../platform/db/database.ts';
 import { ensureReadOnlyRole, type ReadOnlyLogin } from '../../platform/db/read-only-role.ts';
 import { databaseMigrations } from '../databases.ts';
@@ -176,7 +177,7 @@ export const handler = lambdaEntry<CloudFormationCustomResourceEvent, void>(asyn
         if (!migrations) throw new Error(`no schema registered for database ${database} (app/databases.ts)`);
         const runtime = await runtimeFromEnvironment(pt, logger, env);
         const readerSecretArn = env.readerSecretArn;
-        const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient({}));
+        const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient(awsClientConfig()));
         migrate = createMigrationHandler({
           database,
           db: runtime.database(database),
