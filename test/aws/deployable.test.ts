@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALLOW_PLACEHOLDERS, buildApp, FEATURE_FLAGS, placeholderContextKeys } from '../../src/platform/aws/app.ts';
 import { type DeploymentParameters, DonutStatesStack, defaultParameters } from '../../src/platform/aws/stack.ts';
@@ -49,6 +50,26 @@ describe('a deployable stack has its context keys', () => {
     const { stack } = buildApp({ context: { ...SKIP_BUNDLING, [ALLOW_PLACEHOLDERS]: 'true' } });
     const warnings = stack.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
     expect(warnings).toEqual([expect.stringMatching(/not deployable as is: factoryUrl, mailFrom, adManagerEmail/)]);
+  });
+
+  it('takes the sales function reserved concurrency from context: a number, or off for none', () => {
+    const reservedOf = (value?: string) => {
+      const { stack } = buildApp({
+        context: {
+          ...SKIP_BUNDLING,
+          ...real,
+          ...(value === undefined ? {} : { salesReservedConcurrency: value }),
+        },
+      });
+      // The L1 resource as it will be written to the template, without synthesizing the whole app.
+      return (stack.functions.get('HttpSales')!.fn.node.defaultChild as lambda.CfnFunction)
+        .reservedConcurrentExecutions;
+    };
+    expect(reservedOf()).toBe(defaultParameters.salesReservedConcurrency);
+    expect(reservedOf('25')).toBe(25);
+    expect(reservedOf('off')).toBeUndefined();
+    expect(() => reservedOf('0')).toThrow(/salesReservedConcurrency must be a positive integer or off/);
+    expect(() => reservedOf('many')).toThrow(/salesReservedConcurrency/);
   });
 
   it('keeps npm run synth and npm run destroy working without the keys, and deploy refusing', () => {

@@ -43,10 +43,14 @@ describe('the AWS stack and the embedded runtime read the same topology', () => 
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'DonutStates-gift-wraps-dlq' });
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'DonutStates-gift-wraps-subscription-dlq' });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Endpoint: { 'Fn::GetAtt': [logicalId(stack, resources!.queue), 'Arn'] },
       RawMessageDelivery: true,
       FilterPolicy: { type: ['order.placed'] },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, resources!.subscriptionDeadLetter!), 'Arn'] },
+      },
     });
     const consumer = planFunctions(extended).find((p) => p.queue?.name === extra.name)!;
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -55,7 +59,9 @@ describe('the AWS stack and the embedded runtime read the same topology', () => 
       ScalingConfig: { MaximumConcurrency: 3 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    expect(resourcesOf(template, 'AWS::SQS::Queue')).toHaveLength(extended.queues.length * 2);
+    // Each queue and its DLQ, and a dead-letter queue for each subscription to the topic.
+    const subscribed = extended.queues.filter((q) => q.events.length > 0).length;
+    expect(resourcesOf(template, 'AWS::SQS::Queue')).toHaveLength(extended.queues.length * 2 + subscribed);
 
     // Embedded: the same copy provisioned on the embedded SNS/SQS emulator, as startSystem does at start.
     const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-same-topology-'));

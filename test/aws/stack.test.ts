@@ -1,19 +1,63 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseMigrations } from '../../src/app/databases.ts';
 import { factoryCallWindowMs } from '../../src/contract/factory.ts';
 import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
+import { PROJECT_ROOT } from '../../src/platform/aws/resources/bundling.ts';
+import { subscriptionDeadLetterName } from '../../src/platform/aws/resources/messaging.ts';
 import {
   API_THROTTLE,
   CONSUMER_VISIBILITY_FACTOR,
+  DEFAULT_SALES_RESERVED_CONCURRENCY,
   MIN_MAX_RECEIVE_COUNT,
+  PROXY_BORROW_LATENCY_ALARM_US,
   SIZING,
 } from '../../src/platform/aws/resources/sizing.ts';
+import { scheduleRate } from '../../src/platform/aws/resources/triggers.ts';
 import { checkFactoryCallFits, defaultParameters } from '../../src/platform/aws/stack.ts';
 import { deadLetterQueueName, topology } from '../../src/topology.ts';
 import { logicalId, resourcesOf, type Synthesized, synthesizeApp } from './synth.ts';
+
+const run = promisify(execFile);
+
+/** cfn-lint on the PATH, as scripts/ensure-cfn-lint.sh provides it (CI runs that script). */
+const CFN_LINT = (() => {
+  const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  return { found: probe.status === 0, version: probe.stdout?.trim() ?? '' };
+})();
+
+interface CfnLintFinding {
+  readonly Level: 'Error' | 'Warning' | 'Informational';
+  readonly Message: string;
+  readonly Rule: { readonly Id: string };
+  readonly Location: { readonly Path: readonly (string | number)[] };
+}
+
+/** cfn-lint's findings on one template file (it exits non-zero whenever it finds something). */
+async function cfnLint(file: string): Promise<CfnLintFinding[]> {
+  const { stdout } = await run('cfn-lint', [file, '--format', 'json', '--regions', 'us-east-1'], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  return JSON.parse(stdout) as CfnLintFinding[];
+}
+
+/** The warnings the stack accepts, each for a reason; an error is never accepted. */
+function acceptedCfnLintWarning(f: CfnLintFinding): boolean {
+  if (f.Level !== 'Warning') return false;
+  // CDK writes an explicit DependsOn on a function's role beside the GetAtt that already orders them: harmless.
+  if (f.Rule.Id === 'W3005') return true;
+  // A bare major version ('17', CDK's VER_17): RDS takes "a recent release of the major version" and
+  // autoMinorVersionUpgrade keeps it current; cfn-lint lists the major among its deprecated minors.
+  if (f.Rule.Id === 'W3691') return /Engine version '\d+' for engine 'postgres'/.test(f.Message);
+  return false;
+}
 
 let s: Synthesized;
 beforeAll(() => {
@@ -58,6 +102,46 @@ const actionsOf = (planId: string): string[] =>
   policyOf(planId).flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
 
 describe('the AWS stack, derived from the topology', () => {
+  it('matches the committed template snapshot, asset hashes aside (update with vitest -u and review the diff)', async () => {
+    // Asset hashes follow every source change; each distinct one is numbered, so a shared bundle stays visible.
+    const numbers = new Map<string, string>();
+    const text = JSON.stringify(s.template.toJSON(), null, 2).replace(/\b[0-9a-f]{64}\b/g, (hash) => {
+      if (!numbers.has(hash)) numbers.set(hash, `<asset-${numbers.size + 1}>`);
+      return numbers.get(hash)!;
+    });
+    expect(numbers.size).toBeGreaterThan(0);
+    await expect(`${text}\n`).toMatchFileSnapshot('__snapshots__/template.json');
+  });
+
+  it.skipIf(!CFN_LINT.found && !process.env.CI)(
+    CFN_LINT.found
+      ? `validates with ${CFN_LINT.version}: no error, and only warnings with a written reason`
+      : 'validates with cfn-lint — SKIPPED: cfn-lint is not on the PATH (scripts/ensure-cfn-lint.sh says how to get it)',
+    async () => {
+      expect(CFN_LINT.found, 'cfn-lint is not on the PATH: run scripts/ensure-cfn-lint.sh (CI needs it)').toBe(true);
+      // The linter is live: a broken template gets errors, not silence.
+      const broken = path.join(path.dirname(s.templateFile), 'broken.template.json');
+      writeFileSync(
+        broken,
+        JSON.stringify({
+          Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 'soon', Colour: 'red' } } },
+        }),
+      );
+      expect(
+        (await cfnLint(broken))
+          .filter((f) => f.Level === 'Error')
+          .map((f) => f.Rule.Id)
+          .sort(),
+      ).toEqual(['E3002', 'E3012']);
+      const findings = await cfnLint(s.templateFile);
+      const unexplained = findings
+        .filter((f) => f.Level !== 'Informational' && !acceptedCfnLintWarning(f))
+        .map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`);
+      expect(unexplained).toEqual([]);
+    },
+    120_000,
+  );
+
   it('passes cdk-nag AwsSolutions with no error, every acknowledgement giving its reason', () => {
     // A nag error fails app.synth() in beforeAll; the report must also conclude cleanly.
     for (const report of s.report.pluginReports) {
@@ -104,7 +188,57 @@ describe('the AWS stack, derived from the topology', () => {
         });
       }
     }
-    expect(resourcesOf(s.template, 'AWS::SQS::Queue')).toHaveLength(topology.queues.length * 2);
+    const subscribed = topology.queues.filter((q) => q.events.length > 0).length;
+    // Each queue and its DLQ, and a dead-letter queue for each subscription to the topic.
+    expect(resourcesOf(s.template, 'AWS::SQS::Queue')).toHaveLength(topology.queues.length * 2 + subscribed);
+  });
+
+  it('gives every subscription its own dead-letter queue, which SNS may write to, with an alarm on its depth', () => {
+    const resources = s.template.toJSON().Resources as Record<string, any>;
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const topicArn = ref(logicalId(s.stack, s.stack.topic));
+    let checked = 0;
+    for (const declaration of topology.queues) {
+      const { queue, subscriptionDeadLetter } = s.stack.queues.get(declaration.name)!;
+      if (declaration.events.length === 0) {
+        expect(subscriptionDeadLetter, declaration.name).toBeUndefined();
+        continue;
+      }
+      const dlqId = logicalId(s.stack, subscriptionDeadLetter!);
+      expect(resources[dlqId].Properties).toMatchObject({
+        QueueName: `DonutStates-${subscriptionDeadLetterName(declaration)}`,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+      });
+      const [[, subscription]] = resourcesOf(s.template, 'AWS::SNS::Subscription').filter(
+        ([, r]) => JSON.stringify(r.Properties!.Endpoint) === JSON.stringify(arnOf(logicalId(s.stack, queue))),
+      ) as [[string, any]];
+      expect(subscription.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(dlqId) });
+      // The DLQ's policy lets this topic, and nothing else, send to it.
+      const policies = resourcesOf(s.template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+        (p.Properties!.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(dlqId))),
+      );
+      const sends = policies.flatMap(([, p]) =>
+        p.Properties!.PolicyDocument.Statement.filter((st: any) => st.Effect === 'Allow'),
+      );
+      expect(sends).toEqual([
+        expect.objectContaining({
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+        }),
+      ]);
+      const depth = alarms.filter(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Dimensions) ===
+            JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]),
+      );
+      expect(depth, declaration.name).toHaveLength(1);
+      expect(depth[0]).toMatchObject({ Threshold: 1, AlarmActions: [ref(logicalId(s.stack, s.stack.alarmTopic))] });
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 
   it('has one consumer per queue reporting batch item failures, with the topology batch size and concurrency', () => {
@@ -174,9 +308,57 @@ describe('the AWS stack, derived from the topology', () => {
     expect(s.stack.resolve(inventory.proxy.endpoint)).not.toEqual(s.stack.resolve(customers.proxy.endpoint));
     s.template.resourceCountIs('AWS::RDS::DBProxy', topology.databases.length);
     s.template.allResourcesProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
-    s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length);
+    // The owner's and the read-only role's secrets, each rotated.
+    s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', topology.databases.length * 2);
     // No rotation at creation: the schema migration logs in right then.
     s.template.allResourcesProperties('AWS::SecretsManager::RotationSchedule', { RotateImmediatelyOnUpdate: false });
+  });
+
+  it('connects the dashboard and ops as each database read-only role, through the proxy; the migration makes the role', () => {
+    const readOnly = planFunctions(topology).filter((p) => p.needs.readOnly);
+    expect(readOnly.map((p) => p.id).sort()).toEqual(['HttpDashboard', 'HttpOps']);
+    const resources = s.template.toJSON().Resources as Record<string, any>;
+    for (const plan of planFunctions(topology).filter((p) => p.databases.length > 0)) {
+      const env = JSON.stringify(resources[functionOf(plan.id)].Properties.Environment.Variables[ENV.databases]);
+      for (const name of plan.databases) {
+        const database = s.stack.databases.get(name)!;
+        const used = plan.needs.readOnly ? database.readerSecret : database.secret;
+        const unused = plan.needs.readOnly ? database.secret : database.readerSecret;
+        expect(env, `${plan.id} → ${name}`).toContain(JSON.stringify(s.stack.resolve(used.secretArn)));
+        expect(env, `${plan.id} → ${name}`).not.toContain(JSON.stringify(s.stack.resolve(unused.secretArn)));
+      }
+    }
+    for (const declaration of topology.databases) {
+      const database = s.stack.databases.get(declaration.name)!;
+      const proxy = resources[logicalId(s.stack, database.proxy)].Properties;
+      expect(proxy.Auth.map((a: any) => a.SecretArn)).toEqual(
+        [database.secret, database.readerSecret].map((secret) => s.stack.resolve(secret.secretArn)),
+      );
+      const migrate = planFunctions(topology).find((p) => p.kind === 'migrate' && p.database === declaration.name)!;
+      expect(resources[functionOf(migrate.id)].Properties.Environment.Variables[ENV.readerSecretArn]).toEqual(
+        s.stack.resolve(database.readerSecret.secretArn),
+      );
+    }
+    s.template.resourcePropertiesCountIs(
+      'AWS::SecretsManager::Secret',
+      { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"donut_reader"}' }) },
+      topology.databases.length,
+    );
+  });
+
+  it('authenticates to each proxy with secrets while @aws-sdk/rds-signer is not a dependency (docs/aws.md)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
+    const dependencies = { ...manifest.dependencies, ...manifest.devDependencies };
+    expect(
+      dependencies,
+      'with @aws-sdk/rds-signer present, turn iamAuth on (docs/aws.md, "Passwords, not IAM authentication")',
+    ).not.toHaveProperty('@aws-sdk/rds-signer');
+    for (const [id, proxy] of resourcesOf(s.template, 'AWS::RDS::DBProxy')) {
+      expect(proxy.Properties!.Auth, id).toEqual([
+        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' }),
+        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' }),
+      ]);
+    }
   });
 
   it('migrates every database on deploy through a custom resource listing its migrations', () => {
@@ -192,9 +374,9 @@ describe('the AWS stack, derived from the topology', () => {
   it('relays each outbox after commit and sweeps it every minute', () => {
     for (const database of outboxDatabases(topology)) {
       const relay = planFunctions(topology).find((p) => p.kind === 'relay' && p.database === database)!;
-      s.template.hasResourceProperties('AWS::Events::Rule', {
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'rate(1 minute)',
-        Targets: Match.arrayWith([Match.objectLike({ Arn: arnOf(functionOf(relay.id)) })]),
+        Target: Match.objectLike({ Arn: arnOf(functionOf(relay.id)) }),
       });
     }
     // The functions that commit events carry the topic, so they publish right after commit.
@@ -203,14 +385,18 @@ describe('the AWS stack, derived from the topology', () => {
     }
   });
 
-  it('runs each scheduled job from its own rule, the expiry of Idempotency-Keys included, with IDEMPOTENCY_TTL_S set', () => {
+  it('runs each scheduled job from its own EventBridge Scheduler schedule, the expiry of Idempotency-Keys included, with IDEMPOTENCY_TTL_S set', () => {
     const jobs = planFunctions(topology).filter((p) => p.kind === 'job');
     expect(jobs.map((p) => p.schedule!.name)).toContain('idempotency-key-expiry');
     for (const job of jobs) {
       const minutes = Math.max(1, Math.ceil(job.schedule!.everyS / 60));
-      s.template.hasResourceProperties('AWS::Events::Rule', {
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
-        Targets: Match.arrayWith([Match.objectLike({ Arn: arnOf(functionOf(job.id)) })]),
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: Match.objectLike({
+          Arn: arnOf(functionOf(job.id)),
+          Input: JSON.stringify({ schedule: job.schedule!.name }),
+        }),
       });
       const env = s.template.toJSON().Resources[functionOf(job.id)].Properties.Environment.Variables;
       expect(env[ENV.schedule], job.id).toBe(job.schedule!.name);
@@ -249,9 +435,16 @@ describe('the AWS stack, derived from the topology', () => {
         .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
         .map((st) => JSON.stringify(st.Resource));
       for (const name of topology.databases.map((d) => d.name)) {
-        const secret = JSON.stringify(s.stack.resolve(s.stack.databases.get(name)!.secret.secretArn));
-        expect(secretResources.includes(secret), `${plan.id} reads the ${name} secret`).toBe(
-          plan.databases.includes(name),
+        const database = s.stack.databases.get(name)!;
+        const secret = JSON.stringify(s.stack.resolve(database.secret.secretArn));
+        const reader = JSON.stringify(s.stack.resolve(database.readerSecret.secretArn));
+        const uses = plan.databases.includes(name);
+        expect(secretResources.includes(secret), `${plan.id} reads the ${name} owner secret`).toBe(
+          uses && !plan.needs.readOnly,
+        );
+        // The migration reads the reader's login to make its role.
+        expect(secretResources.includes(reader), `${plan.id} reads the ${name} reader secret`).toBe(
+          (uses && Boolean(plan.needs.readOnly)) || (plan.kind === 'migrate' && plan.database === name),
         );
       }
     }
@@ -311,7 +504,7 @@ describe('the AWS stack, derived from the topology', () => {
   });
 
   it('keeps the callback HMAC key and the admin token in Secrets Manager, and verifies MAIL_FROM in SES', () => {
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', topology.databases.length + 2);
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', topology.databases.length * 2 + 2);
     s.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'shelves@donut-states.example' });
     const warehouse = planFunctions(topology).filter((p) => p.needs.callbackSecret);
     expect(warehouse.length).toBeGreaterThan(0);
@@ -353,10 +546,8 @@ describe('the AWS stack, derived from the topology', () => {
         ([, r]: [string, any]) =>
           (r.Type === 'AWS::Lambda::EventSourceMapping' &&
             JSON.stringify(r.Properties.FunctionName) === JSON.stringify(fn)) ||
-          (r.Type === 'AWS::Events::Rule' &&
-            r.Properties.Targets.some(
-              (t: any) => JSON.stringify(t.Arn) === JSON.stringify(arnOf(functionOf(plan.id))),
-            )),
+          (r.Type === 'AWS::Scheduler::Schedule' &&
+            JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(arnOf(functionOf(plan.id)))),
       );
       expect(triggers, plan.id).toHaveLength(1);
       for (const database of plan.databases) {
@@ -367,12 +558,49 @@ describe('the AWS stack, derived from the topology', () => {
     expect(checked).toBeGreaterThan(topology.queues.length);
   });
 
-  it('runs scheduled targets without EventBridge retries: the next tick runs again anyway', () => {
-    const rules = resourcesOf(s.template, 'AWS::Events::Rule');
-    expect(rules.length).toBeGreaterThan(0);
-    for (const [id, rule] of rules) {
-      for (const target of rule.Properties!.Targets)
-        expect(target.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 0 });
+  it('runs scheduled targets without Scheduler retries, each with a role that invokes its own function only', () => {
+    const schedules = resourcesOf(s.template, 'AWS::Scheduler::Schedule');
+    const scheduled = planFunctions(topology).filter((p) => p.kind === 'job' || p.kind === 'relay');
+    expect(schedules).toHaveLength(scheduled.length);
+    s.template.resourceCountIs('AWS::Events::Rule', 0);
+    const resources = s.template.toJSON().Resources as Record<string, any>;
+    for (const [id, schedule] of schedules) {
+      const target = schedule.Properties!.Target;
+      expect(target.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+      const roleId = target.RoleArn['Fn::GetAtt'][0] as string;
+      expect(resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Principal: { Service: 'scheduler.amazonaws.com' } }),
+      ]);
+      const invokes = resourcesOf(s.template, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties!.Roles) === JSON.stringify([ref(roleId)]))
+        .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
+      expect(invokes, id).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          Effect: 'Allow',
+          Resource: [target.Arn, { 'Fn::Join': ['', [target.Arn, ':*']] }],
+        },
+      ]);
+    }
+  });
+
+  it('runs a job declared every few seconds once a minute (docs/aws.md says what that means for each)', () => {
+    expect(scheduleRate(10).toMinutes()).toBe(1);
+    expect(scheduleRate(2).toMinutes()).toBe(1);
+    expect(scheduleRate(60).toMinutes()).toBe(1);
+    expect(scheduleRate(61).toMinutes()).toBe(2);
+    const subMinute = topology.schedules.filter((sch) => sch.everyS < 60);
+    expect(subMinute.map((sch) => sch.name)).toContain('replenishment-timeouts');
+    const docs = readFileSync(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8');
+    for (const declaration of subMinute) {
+      const job = planFunctions(topology).find((p) => p.schedule?.name === declaration.name)!;
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Target: Match.objectLike({ Arn: arnOf(functionOf(job.id)) }),
+      });
+      expect(docs, `docs/aws.md explains ${declaration.name} on AWS`).toContain(
+        `\`${declaration.name}\` job, declared every ${declaration.everyS} s`,
+      );
     }
   });
 
@@ -384,6 +612,59 @@ describe('the AWS stack, derived from the topology', () => {
         ThrottlingBurstLimit: API_THROTTLE.burstLimit,
       },
     });
+  });
+
+  it("alarms when a database's proxy waits for connections", () => {
+    for (const declaration of topology.databases) {
+      const proxy = s.stack.databases.get(declaration.name)!.proxy;
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/RDS',
+        MetricName: 'DatabaseConnectionsBorrowLatency',
+        Dimensions: [{ Name: 'ProxyName', Value: ref(logicalId(s.stack, proxy)) }],
+        Statistic: 'Average',
+        Period: 300,
+        Threshold: PROXY_BORROW_LATENCY_ALARM_US,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [ref(logicalId(s.stack, s.stack.alarmTopic))],
+      });
+    }
+  });
+
+  it('explains every kind of alarm in docs/aws.md, and every alarm notifies the alarm topic', () => {
+    const kinds = [
+      'SubscriptionDlqDepth',
+      'DlqDepth',
+      'OldestMessage',
+      'Errors',
+      'Throttles',
+      'Api5xx',
+      'ProxyBorrowLatency',
+    ];
+    const docs = readFileSync(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8');
+    const table = docs.slice(docs.indexOf('## Alarms'), docs.indexOf('\n## ', docs.indexOf('## Alarms') + 1));
+    for (const kind of kinds) expect(table, kind).toMatch(new RegExp(`^\\| \`[^\`]*${kind}\``, 'm'));
+    const alarms = s.stack.node.children.filter((c) => c instanceof cloudwatch.Alarm);
+    expect(alarms.length).toBe(resourcesOf(s.template, 'AWS::CloudWatch::Alarm').length);
+    for (const alarm of alarms) {
+      expect(
+        kinds.some((kind) => alarm.node.id.endsWith(kind)),
+        alarm.node.id,
+      ).toBe(true);
+    }
+    s.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [ref(logicalId(s.stack, s.stack.alarmTopic))],
+    });
+  });
+
+  it('reserves concurrency for the sales function alone: public traffic is capped, the consumers keep the rest', () => {
+    const reserved = Object.fromEntries(
+      resourcesOf(s.template, 'AWS::Lambda::Function')
+        .filter(([, fn]) => fn.Properties!.ReservedConcurrentExecutions !== undefined)
+        .map(([id, fn]) => [id, fn.Properties!.ReservedConcurrentExecutions]),
+    );
+    expect(reserved).toEqual({ [functionOf('HttpSales')]: DEFAULT_SALES_RESERVED_CONCURRENCY });
+    // The stage's steady rate fits in the reservation at a quarter of a second per request.
+    expect(API_THROTTLE.rateLimit * 0.25).toBeLessThanOrEqual(DEFAULT_SALES_RESERVED_CONCURRENCY);
   });
 
   it("alarms on each queue's oldest message, on every throttled function and on API 5xx", () => {

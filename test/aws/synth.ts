@@ -16,6 +16,8 @@ export interface Synthesized {
   readonly app: App;
   readonly stack: DonutStatesStack;
   readonly template: Template;
+  /** The template file as written to the cloud assembly, for tools that read files. */
+  readonly templateFile: string;
   /** CDK's policy-validation report, where cdk-nag writes its findings. */
   readonly report: ValidationReport;
   cleanup(): void;
@@ -41,6 +43,7 @@ export function synthesizeApp(): Synthesized {
     app,
     stack,
     template: Template.fromStack(stack),
+    templateFile: path.join(assembly.directory, stack.templateFile),
     report,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };

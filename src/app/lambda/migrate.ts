@@ -1,11 +1,14 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { Kysely, Migration } from 'kysely';
 import type { Logger } from 'pino';
 import { lambdaEntry } from '../../platform/aws/lambda/entry.ts';
 import { ENV, readLambdaEnvironment, required } from '../../platform/aws/lambda/env.ts';
+import { awsClientConfig } from '../../platform/aws/lambda/sdk-clients.ts';
 import { migrateToLatest } from '../../platform/db/database.ts';
+import { ensureReadOnlyRole, type ReadOnlyLogin } from '../../platform/db/read-only-role.ts';
 import { databaseMigrations } from '../databases.ts';
-import { runtimeFromEnvironment } from './runtime.ts';
+import { readRdsLogin, runtimeFromEnvironment } from './runtime.ts';
 
 export interface CustomResourceResponse {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -82,6 +85,11 @@ export interface MigrationHandlerOptions {
   readonly respond?: Respond;
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The login of the database's read-only role (its secret), made or repaired after the migrations on
+   * every Create and Update; the admin read functions connect with it.
+   */
+  readonly readOnlyLogin?: () => Promise<ReadOnlyLogin>;
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -107,11 +115,16 @@ export function createMigrationHandler(options: MigrationHandlerOptions) {
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = await migrateToLatest(options.db, options.migrations);
-        options.logger.info({ database: options.database, applied, attempt }, 'schema migrated');
+        const reader = options.readOnlyLogin ? await options.readOnlyLogin() : undefined;
+        if (reader) await ensureReadOnlyRole(options.db, reader);
+        options.logger.info(
+          { database: options.database, applied, readOnlyRole: reader?.username, attempt },
+          'schema migrated',
+        );
         await respond(event, {
           Status: 'SUCCESS',
           PhysicalResourceId: physicalResourceId,
-          Data: { applied: applied.join(',') },
+          Data: { applied: applied.join(','), ...(reader ? { readOnlyRole: reader.username } : {}) },
         });
         return;
       } catch (error) {
@@ -163,7 +176,15 @@ export const handler = lambdaEntry<CloudFormationCustomResourceEvent, void>(asyn
         const migrations = (databaseMigrations as Readonly<Record<string, Record<string, Migration>>>)[database];
         if (!migrations) throw new Error(`no schema registered for database ${database} (app/databases.ts)`);
         const runtime = await runtimeFromEnvironment(pt, logger, env);
-        migrate = createMigrationHandler({ database, db: runtime.database(database), migrations, logger });
+        const readerSecretArn = env.readerSecretArn;
+        const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient(awsClientConfig()));
+        migrate = createMigrationHandler({
+          database,
+          db: runtime.database(database),
+          migrations,
+          logger,
+          ...(readerSecretArn ? { readOnlyLogin: () => readRdsLogin(secrets, readerSecretArn) } : {}),
+        });
       }
     } catch (error) {
       logger.error({ err: error }, 'migration function could not start');

@@ -221,6 +221,11 @@ interface RdsSecret {
   readonly password: string;
 }
 
+/** An RDS secret's login (user name and password), read now. */
+export async function readRdsLogin(client: SecretsManagerClient, arn: string): Promise<RdsSecret> {
+  return JSON.parse(await readSecret(client, arn)) as RdsSecret;
+}
+
 /** How long a database password is trusted before it is read again: rotation lands within this. */
 const PASSWORD_TTL_MS = 5 * 60_000;
 
@@ -229,7 +234,7 @@ function rdsSecretSource(client: SecretsManagerClient, arn: string): () => Promi
   let cached: { secret: RdsSecret; at: number } | undefined;
   return async () => {
     if (!cached || Date.now() - cached.at > PASSWORD_TTL_MS) {
-      cached = { secret: JSON.parse(await readSecret(client, arn)) as RdsSecret, at: Date.now() };
+      cached = { secret: await readRdsLogin(client, arn), at: Date.now() };
     }
     return cached.secret;
   };

@@ -46,7 +46,19 @@ function parametersFromContext(app: App): DeploymentParameters {
     planningDemandHalfLifeS: planning('planningDemandHalfLifeS'),
     planningCoverS: planning('planningCoverS'),
     production: flag('production', defaultParameters.production),
+    salesReservedConcurrency: reservation(text('salesReservedConcurrency')),
   };
+}
+
+/** A positive number of executions, or `off` for none (an account whose concurrency limit is too low to share). */
+function reservation(value: string | undefined): number | undefined {
+  if (value === undefined) return defaultParameters.salesReservedConcurrency;
+  if (value === 'off') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new Error('context salesReservedConcurrency must be a positive integer or off');
+  }
+  return parsed;
 }
 
 /** The context keys a deployable stack must be given: their defaults only stand in for tests and inspection. */

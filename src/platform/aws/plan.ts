@@ -23,13 +23,16 @@ export interface ServiceNeeds {
   readonly queues?: 'depths' | 'dead-letters';
   /** Asks SES whether sending is enabled (health). */
   readonly checksMail?: boolean;
+  /** Only reads its databases: it logs in as their read-only role, never with the owner's credentials. */
+  readonly readOnly?: boolean;
 }
 
 const SERVICE_NEEDS: Readonly<Partial<Record<ServiceName, ServiceNeeds>>> = {
   warehouse: { callbackSecret: true },
   notifications: { sendsMail: true },
-  ops: { readsAllDatabases: true, queues: 'dead-letters', checksMail: true },
-  dashboard: { readsAllDatabases: true, queues: 'depths' },
+  // Health pings, queue and DLQ operations (SQS only) and the metrics' stock gauge: nothing writes a database.
+  ops: { readsAllDatabases: true, readOnly: true, queues: 'dead-letters', checksMail: true },
+  dashboard: { readsAllDatabases: true, readOnly: true, queues: 'depths' },
 };
 
 export type FunctionKind = 'http' | 'consumer' | 'relay' | 'job' | 'migrate';

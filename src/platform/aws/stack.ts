@@ -16,7 +16,7 @@ import { createMailIdentities } from './resources/mail.ts';
 import { Messaging, type QueueResources } from './resources/messaging.ts';
 import { createNetwork } from './resources/network.ts';
 import { Secrets } from './resources/secrets.ts';
-import { SIZING } from './resources/sizing.ts';
+import { DEFAULT_SALES_RESERVED_CONCURRENCY, SIZING } from './resources/sizing.ts';
 import { consumeQueue, runOnSchedule } from './resources/triggers.ts';
 
 /** What differs between deployments; everything else comes from the topology. */
@@ -52,6 +52,11 @@ export interface DeploymentParameters {
   readonly planningCoverS: number | undefined;
   /** Multi-AZ databases with deletion protection, snapshot on removal. Off: single-AZ, removable (demo cost). */
   readonly production: boolean;
+  /**
+   * Concurrency reserved for (and capping) the sales HTTP function, so a flash sale cannot take the
+   * concurrency the queue consumers need; undefined reserves none (an account whose limit is too low).
+   */
+  readonly salesReservedConcurrency: number | undefined;
 }
 
 export const defaultParameters: DeploymentParameters = {
@@ -72,6 +77,7 @@ export const defaultParameters: DeploymentParameters = {
   planningDemandHalfLifeS: undefined,
   planningCoverS: undefined,
   production: false,
+  salesReservedConcurrency: DEFAULT_SALES_RESERVED_CONCURRENCY,
 };
 
 export interface DonutStatesStackProps extends StackProps {
@@ -127,7 +133,7 @@ export class DonutStatesStack extends Stack {
     const messaging = new Messaging(this, { topology, alarms });
     this.topic = messaging.topic;
     this.queues = messaging.queues;
-    const data = new Data(this, { topology, vpc, production: p.production });
+    const data = new Data(this, { topology, vpc, production: p.production, alarms });
     this.databases = data.databases;
     const secrets = new Secrets(this);
     const mailIdentities = createMailIdentities(this, p);
@@ -142,6 +148,7 @@ export class DonutStatesStack extends Stack {
       secrets,
       mailIdentities,
       settings: settingsOf(p, p.publicUrl ?? this.api.apiEndpoint),
+      reservedConcurrency: reservedConcurrencyOf(topology, p),
     });
     this.functions = functions.functions;
     const schemas = new Map<string, CustomResource>();
@@ -194,10 +201,16 @@ export class DonutStatesStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
   }
 
-  /** A database's migration function runs as a custom resource once its proxy and instance exist. */
+  /**
+   * A database's migration function runs as a custom resource once its proxy and instance exist, and
+   * then grants the read-only role.
+   */
   #migrate(plan: FunctionPlan, fn: lambda.Function): CustomResource {
     fn.addEnvironment(ENV.database, plan.database!);
     const database = this.databases.get(plan.database!)!;
+    // After the migrations it makes the read-only role its secret names, with SELECT on every table.
+    database.readerSecret.grantRead(fn.role!);
+    fn.addEnvironment(ENV.readerSecretArn, database.readerSecret.secretArn);
     const schema = new CustomResource(this, `${pascal(plan.database!)}Schema`, {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::DatabaseSchema',
@@ -207,6 +220,15 @@ export class DonutStatesStack extends Stack {
     schema.node.addDependency(database.proxy, database.instance);
     return schema;
   }
+}
+
+/**
+ * Reserved concurrency by plan id: the sales HTTP function gets its own share and no more, so public
+ * traffic leaves the rest of the account's concurrency to the consumers, jobs and relays.
+ */
+function reservedConcurrencyOf(topology: Topology, p: DeploymentParameters): ReadonlyMap<string, number> {
+  const sales = planFunctions(topology).find((plan) => plan.kind === 'http' && plan.service === 'sales');
+  return new Map(sales && p.salesReservedConcurrency !== undefined ? [[sales.id, p.salesReservedConcurrency]] : []);
 }
 
 /** The deployment's settings every function reads from its environment. */

@@ -16,6 +16,8 @@ export const ENV = {
   topicArn: 'DONUT_TOPIC_ARN',
   callbackSecretArn: 'DONUT_CALLBACK_SECRET_ARN',
   adminTokenSecretArn: 'DONUT_ADMIN_TOKEN_SECRET_ARN',
+  /** The migration function's: the login it makes the database's read-only role for. */
+  readerSecretArn: 'DONUT_READER_SECRET_ARN',
   factoryUrl: 'FACTORY_URL',
   factoryTimeoutMs: 'FACTORY_TIMEOUT_MS',
   publicUrl: 'PUBLIC_URL',
@@ -81,6 +83,7 @@ const LambdaEnv = z.object({
   [ENV.topicArn]: z.string().min(1).optional(),
   [ENV.callbackSecretArn]: z.string().min(1).optional(),
   [ENV.adminTokenSecretArn]: z.string().min(1).optional(),
+  [ENV.readerSecretArn]: z.string().min(1).optional(),
   [ENV.factoryUrl]: z.url(),
   [ENV.factoryTimeoutMs]: PositiveInt.default(12_000),
   [ENV.publicUrl]: z.url(),
@@ -106,6 +109,7 @@ export interface LambdaEnvironment {
   readonly topicArn: string | undefined;
   readonly callbackSecretArn: string | undefined;
   readonly adminTokenSecretArn: string | undefined;
+  readonly readerSecretArn: string | undefined;
   readonly settings: PlatformSettings;
 }
 
@@ -143,6 +147,7 @@ export function readLambdaEnvironment(env: NodeJS.ProcessEnv = process.env): Lam
     topicArn: e[ENV.topicArn],
     callbackSecretArn: e[ENV.callbackSecretArn],
     adminTokenSecretArn: e[ENV.adminTokenSecretArn],
+    readerSecretArn: e[ENV.readerSecretArn],
     settings: {
       factoryUrl: e[ENV.factoryUrl],
       factoryTimeoutMs: e[ENV.factoryTimeoutMs],

@@ -1,12 +1,19 @@
 import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topology } from '../../../topology.ts';
 import { acknowledge } from '../nag.ts';
 import { pascal } from '../plan.ts';
-import { INSTANCE_PORT } from './sizing.ts';
+import type { Alarms } from './alarms.ts';
+import { INSTANCE_PORT, PROXY_BORROW_LATENCY_ALARM_US } from './sizing.ts';
+
+/** The read-only role of every database (one per instance, so the same name everywhere). */
+export const READ_ONLY_USERNAME = 'donut_reader';
+/** CDK's own choice for generated database passwords (what RDS refuses or a connection string would need quoted). */
+const READER_PASSWORD_EXCLUDED = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 
 const POSTGRES = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
 
@@ -15,6 +22,11 @@ export interface DatabaseResources {
   readonly instance: rds.DatabaseInstance;
   readonly proxy: rds.DatabaseProxy;
   readonly secret: secretsmanager.ISecret;
+  /**
+   * The login of the database's read-only role, for functions that only read (the dashboard, ops); the
+   * schema resource makes the role and its grants after the migrations.
+   */
+  readonly readerSecret: secretsmanager.ISecret;
   /** The PostgreSQL database name inside the instance. */
   readonly name: string;
 }
@@ -24,6 +36,7 @@ export interface DataProps {
   readonly vpc: ec2.Vpc;
   /** Multi-AZ with deletion protection and a snapshot on removal; otherwise single-AZ and removable. */
   readonly production: boolean;
+  readonly alarms: Alarms;
 }
 
 /**
@@ -36,10 +49,12 @@ export class Data {
   readonly databases = new Map<string, DatabaseResources>();
   readonly #scope: Stack;
   readonly #vpc: ec2.Vpc;
+  readonly #alarms: Alarms;
 
   constructor(scope: Stack, props: DataProps) {
     this.#scope = scope;
     this.#vpc = props.vpc;
+    this.#alarms = props.alarms;
     for (const declaration of props.topology.databases) this.#database(declaration.name, props.production);
   }
 
@@ -88,17 +103,37 @@ export class Data {
       );
     }
     const secret = instance.secret!;
+    const readerSecret = new rds.DatabaseSecret(scope, `${id}ReaderSecret`, {
+      username: READ_ONLY_USERNAME,
+      excludeCharacters: READER_PASSWORD_EXCLUDED,
+    }).attach(instance);
     // The proxy holds the connections, so a burst of Lambdas does not exhaust a small instance.
     const proxy = instance.addProxy(`${id}Proxy`, {
       // Named after its instance: a proxy name is unique per account and region, like the instance's.
       dbProxyName: identifier,
-      secrets: [secret],
+      // One secret per database user the proxy logs in as.
+      secrets: [secret, readerSecret],
       vpc: this.#vpc,
       vpcSubnets: dataSubnets,
       requireTLS: true,
       debugLogging: false,
     });
     instance.connections.allowDefaultPortFrom(proxy, 'RDS Proxy to its database');
+    // A borrow waits when the proxy has no free connection: its pool is spent or the instance is slow to accept.
+    this.#alarms.add(
+      `${id}ProxyBorrowLatency`,
+      new cloudwatch.Metric({
+        namespace: 'AWS/RDS',
+        metricName: 'DatabaseConnectionsBorrowLatency',
+        dimensionsMap: { ProxyName: proxy.dbProxyName },
+        statistic: 'Average',
+        period: Duration.minutes(5),
+      }),
+      {
+        threshold: PROXY_BORROW_LATENCY_ALARM_US,
+        description: `${identifier}'s proxy waits ${PROXY_BORROW_LATENCY_ALARM_US / 1000} ms or more on average for a database connection: its pool is spent or the instance is overloaded`,
+      },
+    );
     instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       // Not at creation: single-user rotation behind the proxy has a window where logins fail, and the
@@ -107,6 +142,23 @@ export class Data {
       // The rotation function talks to Secrets Manager, so it needs the NAT route.
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     });
-    this.databases.set(name, { instance, proxy, secret, name: `donut_${name.replace(/-/g, '_')}` });
+    // The read-only role changes its own password, as the owner does; not at creation either.
+    new secretsmanager.SecretRotation(scope, `${id}ReaderRotation`, {
+      application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+      secret: readerSecret,
+      target: instance,
+      vpc: this.#vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      automaticallyAfter: Duration.days(30),
+      rotateImmediatelyOnUpdate: false,
+      excludeCharacters: READER_PASSWORD_EXCLUDED,
+    });
+    this.databases.set(name, {
+      instance,
+      proxy,
+      secret,
+      readerSecret,
+      name: `donut_${name.replace(/-/g, '_')}`,
+    });
   }
 }

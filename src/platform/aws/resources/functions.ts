@@ -38,6 +38,8 @@ export interface FunctionsProps {
   readonly mailIdentities: readonly string[];
   /** The deployment's settings, in every function's environment. */
   readonly settings: Readonly<Record<string, string>>;
+  /** Reserved concurrency by plan id; a function not named here draws on the account's unreserved pool. */
+  readonly reservedConcurrency?: ReadonlyMap<string, number>;
 }
 
 /** A function of the plan and the Lambda made for it. */
@@ -138,10 +140,11 @@ export class Functions {
     const databases: Record<string, { secretArn: string; endpoint: string; name: string }> = {};
     for (const name of plan.databases) {
       const database = this.#props.databases.get(name)!;
-      database.secret.grantRead(role);
+      const secret = plan.needs.readOnly ? database.readerSecret : database.secret;
+      secret.grantRead(role);
       database.proxy.connections.allowFrom(securityGroup, ec2.Port.tcp(PROXY_PORT), `${plan.id} to ${name}`);
       databases[name] = {
-        secretArn: database.secret.secretArn,
+        secretArn: secret.secretArn,
         endpoint: database.proxy.endpoint,
         name: database.name,
       };
@@ -175,6 +178,7 @@ export class Functions {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [securityGroup],
       tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: this.#props.reservedConcurrency?.get(plan.id),
       environment,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       projectRoot: PROJECT_ROOT,

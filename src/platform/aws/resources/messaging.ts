@@ -4,15 +4,22 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deadLetterQueueName, type QueueDeclaration, type Topology } from '../../../topology.ts';
+import { acknowledge } from '../nag.ts';
 import { pascal } from '../plan.ts';
 import type { Alarms } from './alarms.ts';
 import { CONSUMER_VISIBILITY_FACTOR, MIN_MAX_RECEIVE_COUNT, SIZING } from './sizing.ts';
+
+/** The dead-letter queue of a queue's subscription to the topic (AWS only: the emulator delivers in process). */
+export const subscriptionDeadLetterName = (queue: Pick<QueueDeclaration, 'name'>): string =>
+  `${queue.name}-subscription-dlq`;
 
 /** A queue of the topology with its dead-letter queue. */
 export interface QueueResources {
   readonly declaration: QueueDeclaration;
   readonly queue: sqs.Queue;
   readonly deadLetter: sqs.Queue;
+  /** Where SNS puts what it could not deliver to the queue; only for a queue subscribed to the topic. */
+  readonly subscriptionDeadLetter: sqs.Queue | undefined;
 }
 
 export interface MessagingProps {
@@ -68,15 +75,7 @@ export class Messaging {
         maxReceiveCount: Math.max(MIN_MAX_RECEIVE_COUNT, declaration.maxReceiveCount),
       },
     });
-    if (declaration.events.length > 0) {
-      // As provision.ts does locally: raw delivery, filtered on the `type` message attribute.
-      this.topic.addSubscription(
-        new subscriptions.SqsSubscription(queue, {
-          rawMessageDelivery: true,
-          filterPolicy: { type: sns.SubscriptionFilter.stringFilter({ allowlist: [...declaration.events] }) },
-        }),
-      );
-    }
+    const subscriptionDeadLetter = declaration.events.length > 0 ? this.#subscribe(declaration, queue) : undefined;
     this.#alarms.add(
       `${id}DlqDepth`,
       deadLetter.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
@@ -94,6 +93,42 @@ export class Messaging {
         description: `${declaration.name} holds a message older than ${maxAgeS} s: its consumer is stuck, throttled or failing`,
       },
     );
-    this.queues.set(declaration.name, { declaration, queue, deadLetter });
+    this.queues.set(declaration.name, { declaration, queue, deadLetter, subscriptionDeadLetter });
+  }
+
+  /**
+   * As provision.ts does locally: raw delivery, filtered on the `type` message attribute. What SNS cannot
+   * deliver after its own retries (the queue gone, its policy or key refusing) lands in the subscription's
+   * dead-letter queue instead of being dropped, and an alarm fires.
+   */
+  #subscribe(declaration: QueueDeclaration, queue: sqs.Queue): sqs.Queue {
+    const scope = this.#scope;
+    const id = pascal(declaration.name);
+    const deadLetter = new sqs.Queue(scope, `${id}SubscriptionDlq`, {
+      queueName: `${scope.stackName}-${subscriptionDeadLetterName(declaration)}`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    acknowledge(
+      deadLetter,
+      'AwsSolutions-SQS3',
+      "This queue is a dead-letter queue: the SNS subscription's redrive policy points at it, which cdk-nag only recognizes for SQS redrive policies.",
+    );
+    this.topic.addSubscription(
+      new subscriptions.SqsSubscription(queue, {
+        rawMessageDelivery: true,
+        filterPolicy: { type: sns.SubscriptionFilter.stringFilter({ allowlist: [...declaration.events] }) },
+        deadLetterQueue: deadLetter,
+      }),
+    );
+    this.#alarms.add(
+      `${id}SubscriptionDlqDepth`,
+      deadLetter.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      {
+        description: `SNS could not deliver events to ${declaration.name}; they wait in ${subscriptionDeadLetterName(declaration)}`,
+      },
+    );
+    return deadLetter;
   }
 }

@@ -22,3 +22,13 @@ export const INSTANCE_PORT = 5532;
 export const MIN_MAX_RECEIVE_COUNT = 5;
 /** The HTTP API stage's steady rate and burst: public traffic cannot take all of the account's concurrency. */
 export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
+/**
+ * The sales function's reserved concurrency unless `-c salesReservedConcurrency` says otherwise: room for
+ * the stage's burst at a few hundred milliseconds per checkout, a tenth of an account's default limit.
+ */
+export const DEFAULT_SALES_RESERVED_CONCURRENCY = 100;
+/**
+ * RDS Proxy's average wait for a database connection (microseconds, over five minutes) that raises an
+ * alarm: a pooled connection is lent in well under a millisecond, a new one in tens of milliseconds.
+ */
+export const PROXY_BORROW_LATENCY_ALARM_US = 100_000;
