@@ -3,9 +3,10 @@ import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { topology } from '../../src/topology.ts';
 import { listeningSockets } from '../helpers/listening.ts';
 import { freePort, type SpawnedSystem, spawnSystem, startEnv } from '../helpers/spawned.ts';
-import { waitFor } from '../helpers/system.ts';
+import { copyEmptyPglite, waitFor } from '../helpers/system.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -64,6 +65,8 @@ describe('`npm start` keeps its secrets and helpers to itself', () => {
     cleanups.push(() => rm(parent, { recursive: true, force: true }));
     const dataDir = path.join(parent, 'data');
     const secretsFile = path.join(dataDir, 'secrets.json');
+    // Only secrets.json matters here: the databases start as copies of the run's empty cluster.
+    await Promise.all(topology.databases.map((d) => copyEmptyPglite(path.join(dataDir, d.name))));
     const { system } = await start({ DATA_DIR: dataDir });
     await system.stop();
     await chmod(secretsFile, 0o644);

@@ -125,8 +125,9 @@ let emptyPglite: Promise<string> | undefined;
 /**
  * Puts an empty, initialised PGlite cluster at `target`. Creating one runs initdb inside WebAssembly
  * (seconds); copying a template made once per run (or, without one, once per process) takes a fraction.
+ * Without `template`, the run's own (test/setup/pglite-template.ts).
  */
-export async function copyEmptyPglite(target: string, template?: string): Promise<void> {
+export async function copyEmptyPglite(target: string, template = providedPgliteTemplate()): Promise<void> {
   if (template) {
     await cp(template, target, { recursive: true });
     return;

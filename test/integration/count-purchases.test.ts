@@ -6,7 +6,7 @@ import type { CustomersTables } from '../../src/databases/customers/tables.ts';
 import { type Database, openDatabase } from '../../src/platform/db/database.ts';
 import { recordPurchases } from '../../src/services/customers/customers.repository.ts';
 import { customersMigrations } from '../../src/services/customers/index.ts';
-import { createPostgresDatabases, ENGINES } from '../helpers/system.ts';
+import { copyEmptyPglite, createPostgresDatabases, ENGINES } from '../helpers/system.ts';
 
 const purchase = (orderId: string, customerId: string, quantity: number) => ({
   orderId,
@@ -21,6 +21,7 @@ describe.each(ENGINES)('counting purchases in batches on %s', (engine) => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'donut-count-purchases-'));
     const url = engine === 'postgres' ? (await createPostgresDatabases()).CUSTOMERS_DATABASE_URL : undefined;
+    if (!url) await copyEmptyPglite(dir);
     customers = await openDatabase<CustomersTables>({ url, dataDir: dir, migrations: customersMigrations });
   });
   afterAll(async () => {

@@ -17,6 +17,7 @@ import {
 import { createLogger } from '../../src/platform/logger.ts';
 import { appendToOutbox, eventLanes, type OutboxDatabase, OutboxRelay } from '../../src/platform/outbox.ts';
 import { topology } from '../../src/topology.ts';
+import { copyEmptyPglite } from '../helpers/system.ts';
 
 describe('bulk events travel in bundles through the real topic and queues', () => {
   let dir: string;
@@ -27,6 +28,7 @@ describe('bulk events travel in bundles through the real topic and queues', () =
     dir = await mkdtemp(path.join(tmpdir(), 'donut-bundles-'));
     emulator = await startQueueEmulator({ port: 0, dataDir: path.join(dir, 'queues') });
     clients = createAwsClients(emulator.endpoint);
+    await copyEmptyPglite(path.join(dir, 'inventory'));
     inventory = await openDatabase<OutboxDatabase>({
       dataDir: path.join(dir, 'inventory'),
       migrations: inventoryMigrations,

@@ -14,7 +14,7 @@ import { MailSendError, NotificationInFlightError } from '../../src/services/not
 import { notificationsMigrations } from '../../src/services/notifications/migrations.ts';
 import { claimNotification } from '../../src/services/notifications/notifications.repository.ts';
 import { sendAdsMailWhenReplenishmentChanges } from '../../src/services/notifications/send-ads-mail.consumer.ts';
-import { createPostgresDatabases, ENGINES } from '../helpers/system.ts';
+import { copyEmptyPglite, createPostgresDatabases, ENGINES } from '../helpers/system.ts';
 
 /** The pause/resume consumer on a real PGlite database and a real SES sink, driven record by record. */
 describe('ads mail consumer sends each mail once', () => {
@@ -27,6 +27,7 @@ describe('ads mail consumer sends each mail once', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'donut-notify-'));
+    await copyEmptyPglite(path.join(dir, 'db'));
     database = await openDatabase<NotificationsTables>({
       dataDir: path.join(dir, 'db'),
       migrations: notificationsMigrations,
@@ -149,6 +150,7 @@ describe.each(ENGINES)('ads mail consumer keeps pause before resume on %s', (eng
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'donut-notify-order-'));
     const url = engine === 'postgres' ? (await createPostgresDatabases()).NOTIFICATIONS_DATABASE_URL : undefined;
+    if (!url) await copyEmptyPglite(path.join(dir, 'db'));
     database = await openDatabase<NotificationsTables>({
       url,
       dataDir: path.join(dir, 'db'),

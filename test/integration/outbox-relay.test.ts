@@ -24,7 +24,7 @@ import {
 import { createLogger } from '../../src/platform/logger.ts';
 import { appendToOutbox, eventLanes, type OutboxDatabase, OutboxRelay } from '../../src/platform/outbox.ts';
 import { topology } from '../../src/topology.ts';
-import { createPostgresDatabases, ENGINES, waitFor } from '../helpers/system.ts';
+import { copyEmptyPglite, createPostgresDatabases, ENGINES, waitFor } from '../helpers/system.ts';
 
 /** SNS's limit on one PublishBatch call: all its messages and their attributes together. */
 const BATCH_LIMIT = 256 * 1024;
@@ -115,6 +115,7 @@ describe.each(ENGINES)('the outbox relay on %s', (engine) => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'donut-relay-'));
     const url = engine === 'postgres' ? (await createPostgresDatabases()).DATABASE_URL : undefined;
+    if (!url) await copyEmptyPglite(path.join(dir, 'inventory'));
     database = await openDatabase<OutboxDatabase>({
       url,
       dataDir: path.join(dir, 'inventory'),
@@ -256,6 +257,7 @@ describe.each(ENGINES)('large events through the real queue emulator on %s', (en
       { step: 'initialize' },
     );
     const url = engine === 'postgres' ? (await createPostgresDatabases()).DATABASE_URL : undefined;
+    if (!url) await copyEmptyPglite(path.join(dir, 'inventory'));
     database = await openDatabase<OutboxDatabase>({
       url,
       dataDir: path.join(dir, 'inventory'),

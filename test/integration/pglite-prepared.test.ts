@@ -1,13 +1,20 @@
 import { PGlite } from '@electric-sql/pglite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PGliteStatements } from '../../src/platform/db/pglite-prepared.ts';
 
 describe('function calls as prepared statements on PGlite', () => {
   let pglite: PGlite;
   let statements: PGliteStatements;
 
-  beforeEach(async () => {
+  // One database for the file (creating one runs initdb); each test starts from an empty schema, no
+  // prepared statement and a fresh PGliteStatements, as on a database of its own.
+  beforeAll(async () => {
     pglite = await PGlite.create();
+  });
+  afterAll(async () => pglite?.close());
+
+  beforeEach(async () => {
+    await pglite.exec('deallocate all; drop schema public cascade; create schema public;');
     statements = new PGliteStatements(pglite, { maxPrepared: 2 });
     await pglite.exec(`
       create table items (id int primary key, name text not null, at timestamptz not null, body jsonb);
@@ -29,7 +36,6 @@ describe('function calls as prepared statements on PGlite', () => {
       { n: 2 },
     ]);
   });
-  afterEach(async () => pglite.close());
 
   const prepared = async () =>
     (await pglite.query<{ name: string }>('select name from pg_prepared_statements order by name')).rows.map(

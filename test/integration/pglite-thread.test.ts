@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PGliteDialect } from '../../src/platform/db/pglite-dialect.ts';
 import { DatabaseThread, PGliteThread } from '../../src/platform/db/pglite-thread.ts';
 import { createAwsClients, startQueueEmulator } from '../../src/platform/local/queue-emulator.ts';
@@ -34,6 +34,15 @@ describe('PGlite on its own thread', () => {
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
+  /**
+   * A data directory holding the run's empty cluster (test/setup/pglite-template.ts): initdb runs once,
+   * in the first test, which creates its database itself.
+   */
+  const withEmptyCluster = async (name: string): Promise<string> => {
+    const target = path.join(dir, name);
+    await cp(inject('pgliteTemplate'), target, { recursive: true });
+    return target;
+  };
 
   it('creates a new database, runs parameterised statements and transactions, and keeps data on disk', async () => {
     const dataDir = path.join(dir, 'one');
@@ -71,7 +80,9 @@ describe('PGlite on its own thread', () => {
   });
 
   it('keeps every other statement out of an open transaction, though statements are sent ahead', async () => {
-    const db = new Kysely<any>({ dialect: new PGliteDialect(await PGliteThread.start(path.join(dir, 'pipelined'))) });
+    const db = new Kysely<any>({
+      dialect: new PGliteDialect(await PGliteThread.start(await withEmptyCluster('pipelined'))),
+    });
     try {
       await sql`create table t (id int primary key)`.execute(db);
       let open!: () => void;
@@ -111,7 +122,7 @@ describe('PGlite on its own thread', () => {
   });
 
   it("sends a transaction's begin with its first statement, which runs only if begin did", async () => {
-    const thread = await PGliteThread.start(path.join(dir, 'begin'));
+    const thread = await PGliteThread.start(await withEmptyCluster('begin'));
     try {
       await thread.query('create table t (id int primary key)');
       await thread.queryAfterBegin('insert into t values ($1)', [1]);
@@ -129,7 +140,7 @@ describe('PGlite on its own thread', () => {
   });
 
   it('brings PostgreSQL errors across with their SQLSTATE, and refuses work once closed', async () => {
-    const thread = await PGliteThread.start(path.join(dir, 'two'));
+    const thread = await PGliteThread.start(await withEmptyCluster('two'));
     // The project's settings apply (src/platform/db/pglite-settings.ts), not PGlite's 128 MB default.
     expect((await thread.query<{ shared_buffers: string }>('show shared_buffers')).rows).toEqual([
       { shared_buffers: '12MB' },
@@ -152,8 +163,8 @@ describe('PGlite on its own thread', () => {
     const before = workerThreads();
     const thread = new DatabaseThread();
     const [a, b] = await Promise.all([
-      thread.open(path.join(dir, 'shared-a')),
-      thread.open(path.join(dir, 'shared-b')),
+      thread.open(await withEmptyCluster('shared-a')),
+      thread.open(await withEmptyCluster('shared-b')),
     ]);
     if (before !== undefined) expect(workerThreads()).toBe(before + 1);
     await Promise.all([a.query('create table t (v text)'), b.query('create table t (v text)')]);
@@ -188,8 +199,8 @@ describe('PGlite on its own thread', () => {
     const { sqs } = createAwsClients(emulator.endpoint);
     try {
       const [a, b] = await Promise.all([
-        emulator.databases.open(path.join(dir, 'hosted-a')),
-        emulator.databases.open(path.join(dir, 'hosted-b')),
+        emulator.databases.open(await withEmptyCluster('hosted-a')),
+        emulator.databases.open(await withEmptyCluster('hosted-b')),
       ]);
       // The emulator's thread and nothing more.
       if (before !== undefined) expect(workerThreads()).toBe(before + 1);

@@ -10,7 +10,7 @@ import { type Database, openDatabase } from '../../src/platform/db/database.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { planReplenishment } from '../../src/services/sales/planning/plan-replenishment.job.ts';
 import { DEFAULT_PLANNING_SETTINGS } from '../../src/services/sales/planning/settings.ts';
-import { createPostgresDatabases, ENGINES, uniqueSku } from '../helpers/system.ts';
+import { copyEmptyPglite, createPostgresDatabases, ENGINES, uniqueSku } from '../helpers/system.ts';
 
 /**
  * The planning job by hand on a real database: what it reads (orders, deliveries), what it stores, and
@@ -28,6 +28,7 @@ describe.each(ENGINES)('planning job on %s', (engine) => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'donut-planning-'));
     url = engine === 'postgres' ? (await createPostgresDatabases()).DATABASE_URL : undefined;
+    if (!url) await copyEmptyPglite(dir);
     database = await open();
   });
   afterAll(async () => {

@@ -15,6 +15,7 @@ import { type Database, openDatabase } from '../../src/platform/db/database.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { reorderWhenReplenishmentTimesOut } from '../../src/services/warehouse/reorder-timed-out.job.ts';
 import {
+  copyEmptyPglite,
   createPostgresDatabases,
   ENGINES,
   productBody,
@@ -99,6 +100,7 @@ describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'donut-timeout-clock-'));
     const url = engine === 'postgres' ? (await createPostgresDatabases()).DATABASE_URL : undefined;
+    if (!url) await copyEmptyPglite(dir);
     database = await openDatabase<InventoryTables>({
       url,
       dataDir: dir,
