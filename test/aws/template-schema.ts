@@ -71,25 +71,25 @@ function splitOnce(text: string): [string, string] | [] {
   return dot < 0 ? [] : [text.slice(0, dot), text.slice(dot + 1)];
 }
 
-const describe = (value: unknown) => (Array.isArray(value) ? 'an array' : JSON.stringify(value));
+const shown = (value: unknown) => (Array.isArray(value) ? 'an array' : JSON.stringify(value));
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 class TemplateValidator {
   readonly #errors: string[] = [];
-  readonly db: SpecDatabase;
-  readonly template: Template;
+  readonly #db: SpecDatabase;
+  readonly #template: Template;
   readonly #resources: NonNullable<Template['Resources']>;
 
   constructor(db: SpecDatabase, template: Template) {
-    this.db = db;
-    this.template = template;
+    this.#db = db;
+    this.#template = template;
     this.#resources = template.Resources ?? {};
   }
 
   run(): string[] {
     for (const [id, resource] of Object.entries(this.#resources)) this.#checkResource(`Resources.${id}`, resource);
     this.#checkReferences('Resources', this.#resources);
-    this.#checkReferences('Outputs', this.template.Outputs ?? {});
+    this.#checkReferences('Outputs', this.#template.Outputs ?? {});
     return this.#errors;
   }
 
@@ -98,7 +98,7 @@ class TemplateValidator {
   }
 
   #specOf(type: string): Resource | undefined {
-    return this.db.lookup('resource', 'cloudFormationType', 'equals', isCustom(type) ? CUSTOM_RESOURCE : type)[0];
+    return this.#db.lookup('resource', 'cloudFormationType', 'equals', isCustom(type) ? CUSTOM_RESOURCE : type)[0];
   }
 
   #checkResource(path: string, resource: NonNullable<Template['Resources']>[string]): void {
@@ -108,8 +108,7 @@ class TemplateValidator {
     const spec = this.#specOf(resource.Type);
     const properties = resource.Properties ?? {};
     if (!spec) this.#error(`${path}.Type`, `unknown resource type ${resource.Type}`);
-    else if (!isObject(properties))
-      this.#error(`${path}.Properties`, `expected an object, got ${describe(properties)}`);
+    else if (!isObject(properties)) this.#error(`${path}.Properties`, `expected an object, got ${shown(properties)}`);
     else this.#checkObject(`${path}.Properties`, properties, spec.properties, isCustom(resource.Type));
   }
 
@@ -131,7 +130,7 @@ class TemplateValidator {
     if (type.type === 'union') {
       // A union accepts a value that one of its members accepts without complaint.
       const fits = type.types.some((member) => this.#quietly(() => this.#checkValue(path, value, member)));
-      if (!fits) this.#error(path, `expected ${type.types.map((t) => t.type).join(' | ')}, got ${describe(value)}`);
+      if (!fits) this.#error(path, `expected ${type.types.map((t) => t.type).join(' | ')}, got ${shown(value)}`);
       return;
     }
     const problem = this.#mismatch(value, type);
@@ -148,7 +147,7 @@ class TemplateValidator {
       this.#checkObject(
         path,
         value as Record<string, unknown>,
-        this.db.get('typeDefinition', type.reference).properties,
+        this.#db.get('typeDefinition', type.reference).properties,
       );
     }
     if (type.type === 'tag') {
@@ -187,7 +186,7 @@ class TemplateValidator {
           return isObject(value);
       }
     })();
-    return ok ? undefined : `expected ${type.type}, got ${describe(value)}`;
+    return ok ? undefined : `expected ${type.type}, got ${shown(value)}`;
   }
 
   /** Whether a check passes, keeping its errors out of the report. */
@@ -206,10 +205,10 @@ class TemplateValidator {
       if (key === 'Fn::GetAtt') this.#checkGetAtt(at, value);
       if (key === 'Fn::Sub') this.#checkSub(at, value);
       if (key === 'Fn::FindInMap' && Array.isArray(value) && typeof value[0] === 'string') {
-        if (!(value[0] in (this.template.Mappings ?? {}))) this.#error(at, `no mapping ${value[0]}`);
+        if (!(value[0] in (this.#template.Mappings ?? {}))) this.#error(at, `no mapping ${value[0]}`);
       }
       if (key === 'Fn::If' && Array.isArray(value) && typeof value[0] === 'string') {
-        if (!(value[0] in (this.template.Conditions ?? {}))) this.#error(at, `no condition ${value[0]}`);
+        if (!(value[0] in (this.#template.Conditions ?? {}))) this.#error(at, `no condition ${value[0]}`);
       }
       if (key === 'DependsOn' && /^Resources\.[^.]+$/.test(path)) {
         for (const target of [value].flat()) {
@@ -223,7 +222,7 @@ class TemplateValidator {
 
   #checkRef(path: string, target: string): void {
     const known =
-      target in this.#resources || target in (this.template.Parameters ?? {}) || PSEUDO_PARAMETERS.has(target);
+      target in this.#resources || target in (this.#template.Parameters ?? {}) || PSEUDO_PARAMETERS.has(target);
     if (!known) this.#error(path, `Ref to ${target}, which is neither a resource, a parameter nor a pseudo parameter`);
   }
 
@@ -231,7 +230,7 @@ class TemplateValidator {
     const [id, attribute] = typeof value === 'string' ? splitOnce(value) : Array.isArray(value) ? value : [];
     const resource = typeof id === 'string' ? this.#resources[id] : undefined;
     if (typeof id !== 'string' || attribute === undefined) {
-      this.#error(path, `expected [resource, attribute], got ${describe(value)}`);
+      this.#error(path, `expected [resource, attribute], got ${shown(value)}`);
     } else if (!resource) {
       this.#error(path, `GetAtt of ${id}, which is not a resource`);
     } else if (typeof attribute === 'string') {
