@@ -583,6 +583,47 @@ describe('the AWS stack, derived from the topology', () => {
     expect(checked).toBeGreaterThan(topology.queues.length);
   });
 
+  it('serves no route before the schema of every database its function reads, the read-only role included', () => {
+    const resources = s.template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: any; DependsOn?: string[] }
+    >;
+    const schemaOf = new Map(
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'Custom::DatabaseSchema')
+        .map(([id, r]) => [r.Properties.database as string, id]),
+    );
+    const routes = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route');
+    let checked = 0;
+    for (const plan of planFunctions(topology).filter((p) => p.kind === 'http')) {
+      const integrations = Object.entries(resources)
+        .filter(
+          ([, r]) =>
+            r.Type === 'AWS::ApiGatewayV2::Integration' &&
+            JSON.stringify(r.Properties.IntegrationUri) === JSON.stringify(arnOf(functionOf(plan.id))),
+        )
+        .map(([id]) => id);
+      expect(integrations, plan.id).toHaveLength(1);
+      const served = routes.filter(([, r]) => JSON.stringify(r.Properties.Target).includes(`"${integrations[0]}"`));
+      expect(served.length, plan.id).toBe(plan.routes.length + (plan.fallback ? 1 : 0));
+      expect(plan.databases.length, plan.id).toBeGreaterThan(0);
+      for (const database of plan.databases) {
+        // The integration and every route: nothing reaches the function before its database is ready.
+        for (const [id, resource] of [...served, [integrations[0]!, resources[integrations[0]!]!] as const]) {
+          expect(resource.DependsOn ?? [], `${plan.id}: ${id} waits for ${database}`).toContain(schemaOf.get(database));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(topology.routes.length);
+    // The dashboard and ops log in as the read-only role, which each schema resource makes.
+    for (const id of ['HttpDashboard', 'HttpOps']) {
+      expect(planFunctions(topology).find((p) => p.id === id)!.databases).toEqual(
+        topology.databases.map((d) => d.name),
+      );
+    }
+  });
+
   it('runs scheduled targets without Scheduler retries, each with a role that invokes its own function only', () => {
     const schedules = resourcesOf(s.template, 'AWS::Scheduler::Schedule');
     const scheduled = planFunctions(topology).filter((p) => p.kind === 'job' || p.kind === 'relay');
