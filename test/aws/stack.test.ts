@@ -624,6 +624,27 @@ describe('the AWS stack, derived from the topology', () => {
     }
   });
 
+  it("prices in docs/aws.md what the stack configures: batch sizes, X-Ray's default sampling, the NAT's public IPv4", () => {
+    const cost = readFileSync(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8').split('## Cost on paper')[1]!;
+    const batchSizes = [...new Set(topology.queues.map((q) => q.batchSize))];
+    expect(batchSizes).toHaveLength(1);
+    expect(cost).toContain(`batch size is ${batchSizes[0]} `);
+    // Above ten, Lambda would need a batching window, which the cost assumes there is none of.
+    expect(batchSizes[0]).toBeLessThanOrEqual(10);
+    for (const [, mapping] of resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')) {
+      expect(mapping.Properties!.MaximumBatchingWindowInSeconds).toBeUndefined();
+    }
+    // Every function traced, by the default sampling rule: the stack defines no other.
+    s.template.resourceCountIs('AWS::XRay::SamplingRule', 0);
+    s.template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    expect(cost).toContain('default sampling rule');
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    expect(cost).toContain("| NAT gateway's public IPv4 address | $0.005/h × 730 h | $3.65 |");
+    const schedules = resourcesOf(s.template, 'AWS::Scheduler::Schedule').length;
+    expect(cost).toContain(`| X-Ray, scheduled runs | ${schedules} schedules × 43,800 runs`);
+    expect(cost).toContain(`| EventBridge Scheduler | ${schedules} schedules × 43,800 runs`);
+  });
+
   it('runs scheduled targets without Scheduler retries, each with a role that invokes its own function only', () => {
     const schedules = resourcesOf(s.template, 'AWS::Scheduler::Schedule');
     const scheduled = planFunctions(topology).filter((p) => p.kind === 'job' || p.kind === 'relay');
