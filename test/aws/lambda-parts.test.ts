@@ -271,7 +271,7 @@ describe('the Lambda environment contract', () => {
       [ENV.service]: 'sales',
       [ENV.databases]: JSON.stringify({
         inventory: {
-          secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+          user: 'donut',
           endpoint: 'proxy.example',
           name: 'donut_inventory',
         },

@@ -11,6 +11,7 @@ import { ENV } from '../../src/platform/aws/lambda/env.ts';
 import { acknowledgements } from '../../src/platform/aws/nag.ts';
 import { apiGatewayPath, outboxDatabases, planFunctions } from '../../src/platform/aws/plan.ts';
 import { PROJECT_ROOT } from '../../src/platform/aws/resources/bundling.ts';
+import { OWNER_USERNAME, READ_ONLY_USERNAME } from '../../src/platform/aws/resources/data.ts';
 import { subscriptionDeadLetterName } from '../../src/platform/aws/resources/messaging.ts';
 import {
   API_THROTTLE,
@@ -322,18 +323,19 @@ describe('the AWS stack, derived from the topology', () => {
     expect(readOnly.map((p) => p.id).sort()).toEqual(['HttpDashboard', 'HttpOps']);
     const resources = s.template.toJSON().Resources as Record<string, any>;
     for (const plan of planFunctions(topology).filter((p) => p.databases.length > 0)) {
-      const env = JSON.stringify(resources[functionOf(plan.id)].Properties.Environment.Variables[ENV.databases]);
+      // The variable is a JSON text joined with the proxies' endpoints, so quotes come escaped here.
+      const text = JSON.stringify(resources[functionOf(plan.id)].Properties.Environment.Variables[ENV.databases]);
       for (const name of plan.databases) {
-        const database = s.stack.databases.get(name)!;
-        const used = plan.needs.readOnly ? database.readerSecret : database.secret;
-        const unused = plan.needs.readOnly ? database.secret : database.readerSecret;
-        expect(env, `${plan.id} → ${name}`).toContain(JSON.stringify(s.stack.resolve(used.secretArn)));
-        expect(env, `${plan.id} → ${name}`).not.toContain(JSON.stringify(s.stack.resolve(unused.secretArn)));
+        const user = plan.needs.readOnly ? READ_ONLY_USERNAME : OWNER_USERNAME;
+        expect(text, `${plan.id} → ${name}`).toContain(`\\"user\\":\\"${user}\\"`);
       }
+      // No function reads a database password: it logs in with an IAM token.
+      expect(text, plan.id).not.toContain('secretArn');
     }
     for (const declaration of topology.databases) {
       const database = s.stack.databases.get(declaration.name)!;
       const proxy = resources[logicalId(s.stack, database.proxy)].Properties;
+      // The proxy's own logins to the database, one per user.
       expect(proxy.Auth.map((a: any) => a.SecretArn)).toEqual(
         [database.secret, database.readerSecret].map((secret) => s.stack.resolve(secret.secretArn)),
       );
@@ -349,19 +351,46 @@ describe('the AWS stack, derived from the topology', () => {
     );
   });
 
-  it('authenticates to each proxy with secrets while @aws-sdk/rds-signer is not a dependency (docs/aws.md)', () => {
-    const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
-    const dependencies = { ...manifest.dependencies, ...manifest.devDependencies };
-    expect(
-      dependencies,
-      'with @aws-sdk/rds-signer present, turn iamAuth on (docs/aws.md, "Passwords, not IAM authentication")',
-    ).not.toHaveProperty('@aws-sdk/rds-signer');
-    for (const [id, proxy] of resourcesOf(s.template, 'AWS::RDS::DBProxy')) {
+  it('requires IAM authentication on every proxy, for each of its database users (docs/aws.md)', () => {
+    const proxies = resourcesOf(s.template, 'AWS::RDS::DBProxy');
+    expect(proxies).toHaveLength(topology.databases.length);
+    for (const [id, proxy] of proxies) {
       expect(proxy.Properties!.Auth, id).toEqual([
-        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' }),
-        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' }),
+        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' }),
+        expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' }),
       ]);
+      expect(proxy.Properties!.RequireTLS, id).toBe(true);
     }
+  });
+
+  it("lets each function connect to exactly its own databases' proxies as exactly its user (rds-db:connect)", () => {
+    const proxyOf = new Map(
+      topology.databases.map((d) => [logicalId(s.stack, s.stack.databases.get(d.name)!.proxy), d.name]),
+    );
+    const connects = (planId: string): string[] =>
+      policyOf(planId)
+        .filter((st) => [st.Action].flat().includes('rds-db:connect'))
+        .flatMap((st) => [st.Resource].flat())
+        .map((resource) => {
+          const parts = resource['Fn::Join'][1] as unknown[];
+          // …:dbuser:<the proxy's resource id, from its ARN>/<user>
+          const proxyArn = JSON.stringify(parts.at(-2)).match(/"Fn::GetAtt":\["(\w+)","DBProxyArn"\]/);
+          expect(proxyArn, `${planId}: ${JSON.stringify(resource)}`).not.toBeNull();
+          expect(parts.at(-3), planId).toBe(':dbuser:');
+          return `${proxyOf.get(proxyArn?.[1] ?? '')}${parts.at(-1)}`;
+        })
+        .sort();
+    let checked = 0;
+    for (const plan of planFunctions(topology)) {
+      const user = plan.needs.readOnly ? READ_ONLY_USERNAME : OWNER_USERNAME;
+      expect(connects(plan.id), plan.id).toEqual(plan.databases.map((name) => `${name}/${user}`).sort());
+      checked += plan.databases.length;
+    }
+    expect(checked).toBeGreaterThan(topology.databases.length * 3);
+    // A service's functions cannot log in to another service's database.
+    expect(connects('HttpCustomers')).toEqual(['customers/donut']);
+    expect(connects('HttpSales')).toEqual(['inventory/donut']);
+    expect(connects('ConsumeAdNotifications')).toEqual(['notifications/donut']);
   });
 
   it('migrates every database on deploy through a custom resource listing its migrations', () => {
@@ -433,7 +462,7 @@ describe('the AWS stack, derived from the topology', () => {
       const actions = actionsOf(plan.id);
       expect(actions.includes('sns:Publish'), `${plan.id} publishes`).toBe(plan.publishes);
       expect(actions.includes('ses:SendEmail'), `${plan.id} sends mail`).toBe(Boolean(plan.needs.sendsMail));
-      // Database secrets: exactly the planned ones.
+      // Database secrets: none but the reader's login, which the migration makes the role with.
       const secretResources = policyOf(plan.id)
         .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
         .map((st) => JSON.stringify(st.Resource));
@@ -441,13 +470,9 @@ describe('the AWS stack, derived from the topology', () => {
         const database = s.stack.databases.get(name)!;
         const secret = JSON.stringify(s.stack.resolve(database.secret.secretArn));
         const reader = JSON.stringify(s.stack.resolve(database.readerSecret.secretArn));
-        const uses = plan.databases.includes(name);
-        expect(secretResources.includes(secret), `${plan.id} reads the ${name} owner secret`).toBe(
-          uses && !plan.needs.readOnly,
-        );
-        // The migration reads the reader's login to make its role.
+        expect(secretResources.includes(secret), `${plan.id} reads the ${name} owner secret`).toBe(false);
         expect(secretResources.includes(reader), `${plan.id} reads the ${name} reader secret`).toBe(
-          (uses && Boolean(plan.needs.readOnly)) || (plan.kind === 'migrate' && plan.database === name),
+          plan.kind === 'migrate' && plan.database === name,
         );
       }
     }
@@ -559,6 +584,68 @@ describe('the AWS stack, derived from the topology', () => {
       }
     }
     expect(checked).toBeGreaterThan(topology.queues.length);
+  });
+
+  it('serves no route before the schema of every database its function reads, the read-only role included', () => {
+    const resources = s.template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: any; DependsOn?: string[] }
+    >;
+    const schemaOf = new Map(
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'Custom::DatabaseSchema')
+        .map(([id, r]) => [r.Properties.database as string, id]),
+    );
+    const routes = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route');
+    let checked = 0;
+    for (const plan of planFunctions(topology).filter((p) => p.kind === 'http')) {
+      const integrations = Object.entries(resources)
+        .filter(
+          ([, r]) =>
+            r.Type === 'AWS::ApiGatewayV2::Integration' &&
+            JSON.stringify(r.Properties.IntegrationUri) === JSON.stringify(arnOf(functionOf(plan.id))),
+        )
+        .map(([id]) => id);
+      expect(integrations, plan.id).toHaveLength(1);
+      const served = routes.filter(([, r]) => JSON.stringify(r.Properties.Target).includes(`"${integrations[0]}"`));
+      expect(served.length, plan.id).toBe(plan.routes.length + (plan.fallback ? 1 : 0));
+      expect(plan.databases.length, plan.id).toBeGreaterThan(0);
+      for (const database of plan.databases) {
+        // The integration and every route: nothing reaches the function before its database is ready.
+        for (const [id, resource] of [...served, [integrations[0]!, resources[integrations[0]!]!] as const]) {
+          expect(resource.DependsOn ?? [], `${plan.id}: ${id} waits for ${database}`).toContain(schemaOf.get(database));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(topology.routes.length);
+    // The dashboard and ops log in as the read-only role, which each schema resource makes.
+    for (const id of ['HttpDashboard', 'HttpOps']) {
+      expect(planFunctions(topology).find((p) => p.id === id)!.databases).toEqual(
+        topology.databases.map((d) => d.name),
+      );
+    }
+  });
+
+  it("prices in docs/aws.md what the stack configures: batch sizes, X-Ray's default sampling, the NAT's public IPv4", () => {
+    const cost = readFileSync(path.join(PROJECT_ROOT, 'docs/aws.md'), 'utf8').split('## Cost on paper')[1]!;
+    const batchSizes = [...new Set(topology.queues.map((q) => q.batchSize))];
+    expect(batchSizes).toHaveLength(1);
+    expect(cost).toContain(`batch size is ${batchSizes[0]} `);
+    // Above ten, Lambda would need a batching window, which the cost assumes there is none of.
+    expect(batchSizes[0]).toBeLessThanOrEqual(10);
+    for (const [, mapping] of resourcesOf(s.template, 'AWS::Lambda::EventSourceMapping')) {
+      expect(mapping.Properties!.MaximumBatchingWindowInSeconds).toBeUndefined();
+    }
+    // Every function traced, by the default sampling rule: the stack defines no other.
+    s.template.resourceCountIs('AWS::XRay::SamplingRule', 0);
+    s.template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    expect(cost).toContain('default sampling rule');
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    expect(cost).toContain("| NAT gateway's public IPv4 address | $0.005/h × 730 h | $3.65 |");
+    const schedules = resourcesOf(s.template, 'AWS::Scheduler::Schedule').length;
+    expect(cost).toContain(`| X-Ray, scheduled runs | ${schedules} schedules × 43,800 runs`);
+    expect(cost).toContain(`| EventBridge Scheduler | ${schedules} schedules × 43,800 runs`);
   });
 
   it('runs scheduled targets without Scheduler retries, each with a role that invokes its own function only', () => {

@@ -11,6 +11,7 @@ import {
   readLambdaEnvironment,
 } from '../../platform/aws/lambda/env.ts';
 import type { Powertools } from '../../platform/aws/lambda/powertools.ts';
+import { rdsPoolConfig } from '../../platform/aws/lambda/rds-connection.ts';
 import { awsClientConfig } from '../../platform/aws/lambda/sdk-clients.ts';
 import { outboxDatabases } from '../../platform/aws/plan.ts';
 import { postgresDatabase } from '../../platform/db/database.ts';
@@ -226,49 +227,16 @@ export async function readRdsLogin(client: SecretsManagerClient, arn: string): P
   return JSON.parse(await readSecret(client, arn)) as RdsSecret;
 }
 
-/** How long a database password is trusted before it is read again: rotation lands within this. */
-const PASSWORD_TTL_MS = 5 * 60_000;
-
-/** The RDS secret, re-read after PASSWORD_TTL_MS so new connections follow a rotation. */
-function rdsSecretSource(client: SecretsManagerClient, arn: string): () => Promise<RdsSecret> {
-  let cached: { secret: RdsSecret; at: number } | undefined;
-  return async () => {
-    if (!cached || Date.now() - cached.at > PASSWORD_TTL_MS) {
-      cached = { secret: await readRdsLogin(client, arn), at: Date.now() };
-    }
-    return cached.secret;
-  };
-}
-
-async function openRds(
-  endpoint: DatabaseEndpoint,
-  secret: () => Promise<RdsSecret>,
-  logger: Logger,
-): Promise<Kysely<any>> {
-  const { username } = await secret();
-  return postgresDatabase(
-    {
-      host: endpoint.endpoint,
-      port: 5432,
-      database: endpoint.name,
-      user: username,
-      // pg asks for the password on every new connection.
-      password: async () => (await secret()).password,
-      // RDS Proxy requires TLS; its certificate chains to a public CA that Node trusts.
-      ssl: { rejectUnauthorized: true },
-      // One invocation at a time per environment: a couple of connections is plenty, and the proxy pools.
-      max: 2,
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 60_000,
-    },
-    (error) => logger.warn({ err: error, database: endpoint.name }, 'idle database connection dropped'),
+function openRds(endpoint: DatabaseEndpoint, logger: Logger): Kysely<any> {
+  return postgresDatabase(rdsPoolConfig(endpoint), (error) =>
+    logger.warn({ err: error, database: endpoint.name }, 'idle database connection dropped'),
   );
 }
 
 /**
  * Builds the runtime from the function's environment: real AWS SDK clients with bounded connection and
  * request timeouts and retries (sdk-clients.ts; traced by X-Ray), secrets from Secrets Manager, RDS
- * through RDS Proxy.
+ * through RDS Proxy with IAM authentication (rds-connection.ts).
  */
 export async function runtimeFromEnvironment(
   pt: Powertools,
@@ -277,16 +245,11 @@ export async function runtimeFromEnvironment(
   topology: Topology = declaredTopology,
 ): Promise<LambdaRuntime> {
   const secrets = pt.tracer.captureAWSv3Client(new SecretsManagerClient(awsClientConfig()));
-  const [callbackSecret, adminToken, databases] = await Promise.all([
+  const [callbackSecret, adminToken] = await Promise.all([
     env.callbackSecretArn ? readSecret(secrets, env.callbackSecretArn) : undefined,
     env.adminTokenSecretArn ? readSecret(secrets, env.adminTokenSecretArn) : undefined,
-    Promise.all(
-      Object.entries(env.databases).map(
-        async ([name, endpoint]) =>
-          [name, await openRds(endpoint, rdsSecretSource(secrets, endpoint.secretArn), logger)] as const,
-      ),
-    ),
   ]);
+  const databases = Object.entries(env.databases).map(([name, endpoint]) => [name, openRds(endpoint, logger)] as const);
   return new LambdaRuntime({
     topology,
     logger,

@@ -162,7 +162,7 @@ export class DonutStatesStack extends Stack {
       }
       switch (plan.kind) {
         case 'http':
-          api.route(plan, fn);
+          for (const route of api.route(plan, fn)) triggers.push({ plan, trigger: route });
           alarms.add(`${plan.id}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), {
             description: `${plan.id} crashed (an answered 5xx is not a crash; see the access log)`,
           });
@@ -179,7 +179,8 @@ export class DonutStatesStack extends Stack {
           break;
       }
     }
-    // On the first deploy no consumer or schedule starts before the schema of every database it uses.
+    // On the first deploy no route is served and no consumer or schedule starts before the schema of
+    // every database its function uses (and, for the dashboard and ops, the read-only role it makes).
     for (const { plan, trigger } of triggers) {
       for (const database of plan.databases) {
         const schema = schemas.get(database);

@@ -9,7 +9,10 @@ export const ENV = {
   queue: 'DONUT_QUEUE',
   database: 'DONUT_DATABASE',
   schedule: 'DONUT_SCHEDULE',
-  /** JSON: `{ [database]: { secretArn, endpoint, name } }`, only the databases this function may reach. */
+  /**
+   * JSON: `{ [database]: { user, endpoint, name } }`, only the databases this function may reach; it
+   * logs in to the proxy as `user` with an IAM authentication token.
+   */
   databases: 'DONUT_DATABASES',
   /** JSON: `[{ name, url, deadLetter: { name, url } }]`, only the queues this function may touch. */
   queues: 'DONUT_QUEUES',
@@ -59,7 +62,8 @@ const Json = <S extends z.ZodType>(schema: S) =>
     .pipe(schema);
 
 export const DatabaseEndpoint = z.object({
-  secretArn: z.string().min(1),
+  /** The database user this function logs in as (the owner, or the read-only role). */
+  user: z.string().min(1),
   endpoint: z.string().min(1),
   name: z.string().min(1),
 });

@@ -56,24 +56,30 @@ export class Api {
     );
   }
 
-  /** Routes every path of an HTTP function's plan (and, for the fallback service, everything else) to it. */
-  route(plan: FunctionPlan, fn: lambda.IFunction): void {
+  /**
+   * Routes every path of an HTTP function's plan (and, for the fallback service, everything else) to it.
+   * Returns the routes, for the stack to order them after the schemas the function reads.
+   */
+  route(plan: FunctionPlan, fn: lambda.IFunction): apigw.HttpRoute[] {
     const integration = new HttpLambdaIntegration(`${plan.id}Integration`, fn, {
       payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
     });
-    for (const route of plan.routes) {
+    const routes = plan.routes.flatMap((route) =>
       this.api.addRoutes({
         path: apiGatewayPath(route.path),
         methods: [apigw.HttpMethod[route.method]],
         integration,
-      });
-    }
+      }),
+    );
     if (plan.fallback) {
-      new apigw.HttpRoute(this.api, 'FallbackRoute', {
-        httpApi: this.api,
-        routeKey: apigw.HttpRouteKey.DEFAULT,
-        integration,
-      });
+      routes.push(
+        new apigw.HttpRoute(this.api, 'FallbackRoute', {
+          httpApi: this.api,
+          routeKey: apigw.HttpRouteKey.DEFAULT,
+          integration,
+        }),
+      );
     }
+    return routes;
   }
 }

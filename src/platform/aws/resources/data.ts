@@ -10,6 +10,8 @@ import { pascal } from '../plan.ts';
 import type { Alarms } from './alarms.ts';
 import { INSTANCE_PORT, PROXY_BORROW_LATENCY_ALARM_US } from './sizing.ts';
 
+/** The owner of every database: the migrations and the functions that write log in as it. */
+export const OWNER_USERNAME = 'donut';
 /** The read-only role of every database (one per instance, so the same name everywhere). */
 export const READ_ONLY_USERNAME = 'donut_reader';
 /** CDK's own choice for generated database passwords (what RDS refuses or a connection string would need quoted). */
@@ -21,10 +23,11 @@ const POSTGRES = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngi
 export interface DatabaseResources {
   readonly instance: rds.DatabaseInstance;
   readonly proxy: rds.DatabaseProxy;
+  /** The owner's login, which the proxy uses towards the database; no function reads it. */
   readonly secret: secretsmanager.ISecret;
   /**
-   * The login of the database's read-only role, for functions that only read (the dashboard, ops); the
-   * schema resource makes the role and its grants after the migrations.
+   * The login of the database's read-only role, which the proxy uses for functions that only read (the
+   * dashboard, ops); the schema resource makes the role with its password after the migrations.
    */
   readonly readerSecret: secretsmanager.ISecret;
   /** The PostgreSQL database name inside the instance. */
@@ -77,7 +80,7 @@ export class Data {
       vpcSubnets: dataSubnets,
       port: INSTANCE_PORT,
       databaseName: `donut_${name.replace(/-/g, '_')}`,
-      credentials: rds.Credentials.fromGeneratedSecret('donut'),
+      credentials: rds.Credentials.fromGeneratedSecret(OWNER_USERNAME),
       storageEncrypted: true,
       allocatedStorage: 20,
       maxAllocatedStorage: 100,
@@ -111,8 +114,10 @@ export class Data {
     const proxy = instance.addProxy(`${id}Proxy`, {
       // Named after its instance: a proxy name is unique per account and region, like the instance's.
       dbProxyName: identifier,
-      // One secret per database user the proxy logs in as.
+      // One secret per database user the proxy logs in to the database as; the functions log in to the
+      // proxy with IAM tokens (rds-db:connect per user), never with these passwords.
       secrets: [secret, readerSecret],
+      iamAuth: true,
       vpc: this.#vpc,
       vpcSubnets: dataSubnets,
       requireTLS: true,

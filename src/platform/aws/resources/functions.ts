@@ -11,7 +11,7 @@ import { ENV } from '../lambda/env.ts';
 import { acknowledge } from '../nag.ts';
 import type { FunctionKind, FunctionPlan } from '../plan.ts';
 import { lambdaBundling, PROJECT_ROOT } from './bundling.ts';
-import type { DatabaseResources } from './data.ts';
+import { type DatabaseResources, OWNER_USERNAME, READ_ONLY_USERNAME } from './data.ts';
 import type { QueueResources } from './messaging.ts';
 import type { Secrets } from './secrets.ts';
 import { PROXY_PORT, SIZING } from './sizing.ts';
@@ -137,17 +137,14 @@ export class Functions {
       allowAllOutbound: true,
     });
 
-    const databases: Record<string, { secretArn: string; endpoint: string; name: string }> = {};
+    const databases: Record<string, { user: string; endpoint: string; name: string }> = {};
     for (const name of plan.databases) {
       const database = this.#props.databases.get(name)!;
-      const secret = plan.needs.readOnly ? database.readerSecret : database.secret;
-      secret.grantRead(role);
+      const user = plan.needs.readOnly ? READ_ONLY_USERNAME : OWNER_USERNAME;
+      // IAM authentication: this role may log in to this proxy as this user, and nowhere else.
+      database.proxy.grantConnect(role, user);
       database.proxy.connections.allowFrom(securityGroup, ec2.Port.tcp(PROXY_PORT), `${plan.id} to ${name}`);
-      databases[name] = {
-        secretArn: secret.secretArn,
-        endpoint: database.proxy.endpoint,
-        name: database.name,
-      };
+      databases[name] = { user, endpoint: database.proxy.endpoint, name: database.name };
     }
     const queues = this.#queuesFor(plan, role);
 
