@@ -80,7 +80,17 @@ async function run(
   await system.clients.sqs.send(
     new SendMessageCommand({ QueueUrl: system.messaging.queues.get(queue)!.deadLetter.url, MessageBody: 'parked' }),
   );
-  const pathOf = (route: (typeof admin)[number]) => route.path.replace(':sku', sku).replace(':queue', queue);
+  // An order that an unauthorised cancel would cancel, on a product of its own.
+  const orderSku = `${sku}-ORDERED`;
+  await system.api(`/products/${orderSku}`, { method: 'PUT', admin: true, json: productBody() });
+  const placed = await system.api('/checkout', {
+    method: 'POST',
+    json: { sku: orderSku, quantity: 2, customerId: 'auth-chaos' },
+  });
+  if (placed.status !== 201) throw new Error(`could not place the order the scenario guards: ${placed.status}`);
+  const orderId: string = placed.body.order.id;
+  const pathOf = (route: (typeof admin)[number]) =>
+    route.path.replace(':sku', sku).replace(':queue', queue).replace(':id', orderId);
   const bodyOf = (route: (typeof admin)[number]) =>
     route.method === 'PUT' || route.method === 'POST' ? JSON.stringify(productBody()) : undefined;
 
@@ -121,10 +131,14 @@ async function run(
   );
   const product = await system.api(`/products/${sku}`);
   const dlq = (await queueDepthsOf(system))[queue]!.dlq;
+  const order = await system.api(`/orders/${orderId}`, { admin: true });
+  const ordered = await system.api(`/products/${orderSku}`);
+  const orderIntact = order.body?.order?.status === 'placed' && ordered.body?.stock === 48;
   checks.check(
     'refused requests changed nothing',
-    product.status === 404 && dlq === 1,
-    `product ${sku} ${product.status === 404 ? 'not written' : 'WRITTEN'}; the parked dead letter ${dlq === 1 ? 'still there' : `count ${dlq}`}`,
+    product.status === 404 && dlq === 1 && orderIntact,
+    `product ${sku} ${product.status === 404 ? 'not written' : 'WRITTEN'}; the parked dead letter ${dlq === 1 ? 'still there' : `count ${dlq}`}; ` +
+      `order ${orderIntact ? 'still placed, its stock still sold' : `CHANGED (${order.body?.order?.status}, stock ${ordered.body?.stock})`}`,
   );
 
   // The real token opens every route (the last one purges the DLQ, so it runs last).
