@@ -2,6 +2,7 @@
  * The whole system at a glance. One typed declaration read by the embedded runtime (platform/local),
  * and later by the AWS stack and the diagram generator: services, HTTP routes, the event topic,
  * every queue with its dead-letter queue, and the databases. Nothing here runs; it only declares.
+ * Over 300 lines on purpose: the whole system in one place is the point.
  */
 
 export type ServiceName = 'sales' | 'warehouse' | 'notifications' | 'customers' | 'ops' | 'dashboard';

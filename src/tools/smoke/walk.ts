@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the walk's steps, in the order they run, read top to bottom as one story.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { type Answer, Api, describeAnswer, UnreachableError } from './http.ts';
