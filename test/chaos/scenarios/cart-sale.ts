@@ -325,6 +325,10 @@ export async function cartSaleScenario(size: CartSaleSize, context: ChaosContext
         checks.check('queues drained after the sale', false, error.message);
         return [];
       });
+      for (const q of queues.filter((q) => q.deadLetter.messages > 0)) {
+        const parked = await system.api(`/ops/dlq/${q.name}`, { admin: true });
+        log(`carts: ${q.name} DLQ holds ${JSON.stringify(parked.body).slice(0, 4000)}`);
+      }
       checks.check(
         'every queue and every dead-letter queue drained to zero',
         queues.length > 0 && queues.every((q) => q.messages + q.inFlight + q.deadLetter.messages === 0),
