@@ -2,14 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CustomersTables } from '../src/databases/customers/tables.ts';
-import { inventoryMigrations } from '../src/databases/inventory/migrations.ts';
-import type { InventoryTables } from '../src/databases/inventory/tables.ts';
-import { openDatabase } from '../src/platform/db/database.ts';
-import { customersMigrations } from '../src/services/customers/index.ts';
 import { type Invariant, NEVER_RUNS_OUT, WARMUP_CUSTOMERS } from './flash-sale.ts';
 import { createProduct, waitForDrain } from './lib/admin-api.ts';
-import { type BenchEngine, databaseUrl, pgliteEngine } from './lib/engine.ts';
+import { type BenchEngine, openRunDatabases, pgliteEngine } from './lib/engine.ts';
 import { type LoadResult, load, percentile } from './lib/load.ts';
 import { replenishmentFigures } from './lib/replenishments.ts';
 import { startSystemProcess } from './lib/system-process.ts';
@@ -208,16 +203,7 @@ async function checkInvariants(
   options: CartSaleOptions,
   checkout: LoadResult,
 ) {
-  const inventory = await openDatabase<InventoryTables>({
-    dataDir: path.join(dataDir, 'inventory'),
-    url: databaseUrl(databases, 'inventory'),
-    migrations: inventoryMigrations,
-  });
-  const customers = await openDatabase<CustomersTables>({
-    dataDir: path.join(dataDir, 'customers'),
-    url: databaseUrl(databases, 'customers'),
-    migrations: customersMigrations,
-  });
+  const { inventory, customers, close } = await openRunDatabases(dataDir, databases);
   try {
     const orders = await inventory.db
       .selectFrom('orders')
@@ -345,7 +331,6 @@ async function checkInvariants(
       },
     };
   } finally {
-    await inventory.close();
-    await customers.close();
+    await close();
   }
 }

@@ -1,4 +1,10 @@
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import type { CustomersTables } from '../../src/databases/customers/tables.ts';
+import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
+import type { InventoryTables } from '../../src/databases/inventory/tables.ts';
+import { openDatabase } from '../../src/platform/db/database.ts';
+import { customersMigrations } from '../../src/services/customers/index.ts';
 import { topology } from '../../src/topology.ts';
 import { createPostgresDatabases } from '../../test/helpers/system.ts';
 import startPostgres from '../../test/setup/postgres.ts';
@@ -58,4 +64,26 @@ export function databaseUrl(env: Record<string, string>, database: string): stri
   const declared = topology.databases.find((d) => d.name === database);
   if (!declared) throw new Error(`no database ${database} in the topology`);
   return env[declared.urlVariable];
+}
+
+/** A finished run's inventory and customers databases, to check its invariants: under DATA_DIR or by URL. */
+export async function openRunDatabases(dataDir: string, env: Record<string, string>) {
+  const inventory = await openDatabase<InventoryTables>({
+    dataDir: path.join(dataDir, 'inventory'),
+    url: databaseUrl(env, 'inventory'),
+    migrations: inventoryMigrations,
+  });
+  const customers = await openDatabase<CustomersTables>({
+    dataDir: path.join(dataDir, 'customers'),
+    url: databaseUrl(env, 'customers'),
+    migrations: customersMigrations,
+  });
+  return {
+    inventory,
+    customers,
+    close: async () => {
+      await inventory.close();
+      await customers.close();
+    },
+  };
 }
