@@ -1,33 +1,21 @@
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/chromium.ts';
 import { productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-results');
-
-/** Debian's Chromium, installed by the project's own script; a missing browser fails loudly, never skips. */
-function ensureBrowser(): void {
-  const result = spawnSync('bash', [path.join(root, 'scripts/install-browser.sh')], { stdio: 'inherit' });
-  if (result.status !== 0) {
-    throw new Error(`the dashboard browser test needs ${CHROMIUM}; scripts/install-browser.sh could not install it`);
-  }
-}
 
 describe('dashboard in a browser', () => {
   let system: TestSystem;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
   let page: Page;
   const pageErrors: string[] = [];
   const sku = uniqueSku('WEB');
 
   beforeAll(async () => {
-    ensureBrowser();
     // Five 600 ms stages: long enough for the 1 s snapshots to catch the factory mid-production, even on a busy machine.
     system = await startTestSystem({ FACTORY_STAGE_MS: '600' });
     const put = await system.api(`/products/${sku}`, {
@@ -36,30 +24,15 @@ describe('dashboard in a browser', () => {
       admin: true,
     });
     expect(put.status).toBe(201);
-    profile = await mkdtemp(path.join(tmpdir(), 'donut-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    browser = await launchBrowser();
+    const { context } = browser;
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 180_000);
 
   afterAll(async () => {
     // The browser first: an open event stream would hold the gateway's shutdown.
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.close();
     await system?.destroy();
   });
 
