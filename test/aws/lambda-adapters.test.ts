@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createConsumerHandler,
@@ -11,11 +11,9 @@ import {
   createRelayHandler,
   type HttpHandler,
 } from '../../src/app/lambda/adapters.ts';
-import { LambdaRuntime } from '../../src/app/lambda/runtime.ts';
-import { type FunctionPlan, planFunctions } from '../../src/platform/aws/plan.ts';
-import { createSesClient } from '../../src/platform/local/mail-sink.ts';
-import { createLogger } from '../../src/platform/logger.ts';
+import type { LambdaRuntime } from '../../src/app/lambda/runtime.ts';
 import { topology } from '../../src/topology.ts';
+import { httpApiEvent, lambdaRuntimeFor, plans } from '../helpers/lambda.ts';
 import {
   ADMIN_TOKEN,
   type ApiResponse,
@@ -25,10 +23,7 @@ import {
   waitFor,
 } from '../helpers/system.ts';
 
-// Event shapes as API Gateway (HTTP API, payload 2.0) and SQS (raw SNS delivery) hand them to Lambda.
-const HTTP_EVENT = JSON.parse(
-  readFileSync(path.join(import.meta.dirname, 'events/http-api-v2.json'), 'utf8'),
-) as APIGatewayProxyEventV2;
+// The event shape SQS hands Lambda (raw SNS delivery); HTTP API events come from test/helpers/lambda.ts.
 const SQS_EVENT = JSON.parse(
   readFileSync(path.join(import.meta.dirname, 'events/sqs-raw-sns.json'), 'utf8'),
 ) as SQSEvent;
@@ -41,74 +36,6 @@ const context = {
 
 let system: TestSystem;
 let runtimes: Map<string, LambdaRuntime>;
-const plans = planFunctions(topology);
-
-/**
- * One runtime per planned function, wired as the stack wires it — only its planned databases, queues,
- * secrets and topic — but on the embedded system's databases and emulators instead of RDS, SQS and SES.
- */
-function runtimeFor(plan: FunctionPlan): LambdaRuntime {
-  const secrets = JSON.parse(readFileSync(path.join(system.dataDir, 'secrets.json'), 'utf8')) as {
-    callbackSecret: string;
-  };
-  const all = {
-    inventory: system.inventory.db,
-    customers: system.customers.db,
-    notifications: system.notifications.db,
-  } as Record<string, any>;
-  const queueNames = new Set([...plan.sendsTo, ...(plan.needs.queues ? topology.queues.map((q) => q.name) : [])]);
-  return new LambdaRuntime({
-    topology,
-    logger: createLogger('silent'),
-    settings: {
-      factoryUrl: system.factoryUrl,
-      factoryTimeoutMs: 3000,
-      publicUrl: system.url,
-      adManagerEmail: 'ad-manager@donut-states.example',
-      mailFrom: 'shelves@donut-states.example',
-      vipThreshold: 100,
-      replenishmentTimeoutS: 300,
-      idempotencyTtlS: 86_400,
-      marketingWebhookUrl: undefined,
-    },
-    callbackSecret: plan.needs.callbackSecret ? secrets.callbackSecret : undefined,
-    adminToken: plan.adminToken ? ADMIN_TOKEN : undefined,
-    databases: new Map(plan.databases.map((name) => [name, all[name]])),
-    clients: { sqs: system.clients.sqs, sns: system.clients.sns, ses: createSesClient(system.mail.endpoint) },
-    topicArn: plan.publishes ? system.messaging.topicArn : undefined,
-    queues: [...system.messaging.queues.values()]
-      .filter((q) => queueNames.has(q.declaration.name))
-      .map((q) => ({
-        name: q.declaration.name,
-        url: q.url,
-        deadLetter: { name: q.deadLetter.name, url: q.deadLetter.url },
-      })),
-  });
-}
-
-/** API Gateway's routing: the declared route's function, else the `$default` fallback. */
-function route(
-  method: string,
-  pathname: string,
-): { plan: FunctionPlan; routeKey: string; params: Record<string, string> } {
-  for (const plan of plans.filter((p) => p.kind === 'http')) {
-    for (const r of plan.routes) {
-      const names: string[] = [];
-      const pattern = new RegExp(
-        `^${r.path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
-          names.push(name);
-          return '([^/]+)';
-        })}$`,
-      );
-      const match = pattern.exec(pathname);
-      if (r.method === method && match) {
-        const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
-        return { plan, routeKey: `${method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`, params };
-      }
-    }
-  }
-  return { plan: plans.find((p) => p.fallback)!, routeKey: '$default', params: {} };
-}
 
 const handlers = new Map<string, HttpHandler>();
 
@@ -117,31 +44,14 @@ async function lambdaApi(
   target: string,
   init: { method?: string; json?: unknown; body?: string; headers?: Record<string, string>; admin?: boolean } = {},
 ): Promise<ApiResponse> {
-  const url = new URL(target, 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com');
   const body = init.json !== undefined ? JSON.stringify(init.json) : init.body;
   const method = init.method ?? (body === undefined ? 'GET' : 'POST');
-  const headers: Record<string, string> = { ...HTTP_EVENT.headers } as Record<string, string>;
-  for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
-  if (init.json !== undefined) headers['content-type'] ??= 'application/json';
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.json !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
   if (init.admin) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
-  headers['content-length'] = String(Buffer.byteLength(body ?? ''));
-  const { plan, routeKey, params } = route(method, url.pathname);
-  const event: APIGatewayProxyEventV2 = {
-    ...HTTP_EVENT,
-    routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers,
-    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
-    pathParameters: Object.keys(params).length > 0 ? params : undefined,
-    requestContext: {
-      ...HTTP_EVENT.requestContext,
-      routeKey,
-      http: { ...HTTP_EVENT.requestContext.http, method, path: url.pathname },
-    },
-    body: body ?? undefined,
-    isBase64Encoded: false,
-  } as APIGatewayProxyEventV2;
+  const { plan, event } = httpApiEvent(method, target, headers, body);
   let handler = handlers.get(plan.id);
   if (!handler) {
     handler = createHttpHandler(runtimes.get(plan.id)!, plan.service!);
@@ -198,7 +108,7 @@ function orderPlaced(customerId: string, quantity: number) {
 
 beforeAll(async () => {
   system = await startTestSystem();
-  runtimes = new Map(plans.map((plan) => [plan.id, runtimeFor(plan)]));
+  runtimes = new Map(plans.map((plan) => [plan.id, lambdaRuntimeFor(system, plan)]));
 }, 120_000);
 afterAll(async () => {
   await system?.destroy();
@@ -398,7 +308,7 @@ describe('Lambda entry adapters, invoked in-process with API Gateway and SQS eve
 
   it('builds every planned function from its own grants alone', () => {
     for (const plan of plans) {
-      const runtime = runtimeFor(plan);
+      const runtime = lambdaRuntimeFor(system, plan);
       const build = {
         http: () => createHttpHandler(runtime, plan.service!),
         consumer: () => createConsumerHandler(runtime, plan.queue!.name),
@@ -416,7 +326,10 @@ describe('Lambda entry adapters, invoked in-process with API Gateway and SQS eve
     const customers = runtimes.get('HttpCustomers')!;
     expect(() => customers.service('warehouse')).toThrow(/not reachable|not granted/);
     expect(() =>
-      createHttpHandler(runtimeFor({ ...plans.find((p) => p.id === 'HttpOps')!, adminToken: false }), 'ops'),
+      createHttpHandler(
+        lambdaRuntimeFor(system, { ...plans.find((p) => p.id === 'HttpOps')!, adminToken: false }),
+        'ops',
+      ),
     ).toThrow(/admin token/);
   });
 });
