@@ -202,6 +202,30 @@ describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
       expect(await stockOf(sku)).toBe(100);
     });
 
+    it('refuses hostile text and numbers in a cart line or its customer with 400, selling nothing', async () => {
+      const sku = await createProduct({ stock: 100 });
+      const hostile: [string, Promise<{ status: number; body: any }>][] = [
+        [
+          'lone surrogate in a line sku',
+          buyCart([
+            { sku, quantity: 1 },
+            { sku: 'GL\ud800', quantity: 1 },
+          ]),
+        ],
+        ['NUL in a line sku', buyCart([{ sku: `${sku}\u0000`, quantity: 1 }])],
+        ['2^53 as a quantity', buyCart([{ sku, quantity: 2 ** 53 }])],
+        ['a fraction as a quantity', buyCart([{ sku, quantity: 1.5 }])],
+        ['lone surrogate as the customer', buyCart([{ sku, quantity: 1 }], '\udc00x')],
+        ['NUL in the customer', buyCart([{ sku, quantity: 1 }], 'a\u0000b')],
+      ];
+      for (const [what, answer] of hostile) {
+        const res = await answer;
+        expect(res.status, what).toBe(400);
+        expect(res.body.error.code, what).toBe('invalid_request');
+      }
+      expect(await stockOf(sku)).toBe(100);
+    });
+
     it('replays a cart under its Idempotency-Key, and refuses the key with another cart', async () => {
       const a = await createProduct({ stock: 10 });
       const b = await createProduct({ stock: 10 });
