@@ -211,4 +211,40 @@ describe.each(ENGINES)('planning job on %s', (engine) => {
     expect(b.demand_per_s / a.demand_per_s).toBeCloseTo(5 / 3, 6);
     expect(c.demand_per_s).toBe(0);
   });
+
+  it('counts the sales a product made before the job first saw it', async () => {
+    const sku = uniqueSku('NEWBORN');
+    // Created ten seconds ago and sold 20 units a second since, all before this job's first run.
+    await database.db
+      .insertInto('products')
+      .values({
+        sku,
+        name: 'Newborn',
+        price: '1.00',
+        stock: 10_000,
+        reorder_point: 0,
+        reorder_quantity: 10,
+        factory_id: 'newborn-factory',
+        reorder_policy: 'adaptive',
+        created_at: sql<Date>`now() - interval '10 seconds'`,
+      })
+      .execute();
+    for (let s = 9; s > 1; s--) {
+      await database.db
+        .insertInto('orders')
+        .values({
+          id: randomUUID(),
+          sku,
+          quantity: 20,
+          customer_id: 'newborn',
+          correlation_id: 'newborn',
+          created_at: sql<Date>`now() - make_interval(secs => ${s})`,
+        })
+        .execute();
+    }
+    await job();
+    const planned = await planningOf(sku);
+    expect(planned.demand_per_s).toBeGreaterThan(1);
+    expect((await effectiveOf(sku)).effective_reorder_point).toBeGreaterThan(0);
+  });
 });

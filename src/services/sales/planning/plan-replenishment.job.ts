@@ -51,10 +51,12 @@ export function planReplenishment(deps: PlanningJobDeps) {
   return async (): Promise<number> => {
     const changed = await db.transaction().execute(async (trx) => {
       const untilS = (await databaseNowS(trx)) - SETTLE_S;
-      // A product the job has not seen starts counting now, at no demand.
+      // A product the job has not seen starts at no demand, counted from the second it was created: the
+      // sales of its first seconds (before this run) are demand too.
       await sql`
         insert into product_planning (sku, observed_until, lead_time_s, reorder_point, order_quantity)
-        select p.sku, to_timestamp(${untilS}::float8), ${settings.defaultLeadTimeS}::float8, p.reorder_point,
+        select p.sku, to_timestamp(least(${untilS}::float8, floor(extract(epoch from p.created_at))::float8)),
+          ${settings.defaultLeadTimeS}::float8, p.reorder_point,
           p.reorder_quantity
         from products p
         on conflict (sku) do nothing`.execute(trx);
