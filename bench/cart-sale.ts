@@ -110,7 +110,7 @@ export async function runCartSale(
   engine: BenchEngine = pgliteEngine,
 ): Promise<CartSaleResult> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-carts-'));
-  const databases = await engine.databases();
+  const databases = await engine.databases(dataDir);
   const system = await startSystemProcess({
     ...databases,
     DATA_DIR: dataDir,

@@ -74,7 +74,7 @@ export async function runFlashSale(
   engine: BenchEngine = pgliteEngine,
 ): Promise<FlashSaleResult> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-'));
-  const databases = await engine.databases();
+  const databases = await engine.databases(dataDir);
   const system = await startSystemProcess({
     ...databases,
     DATA_DIR: dataDir,
@@ -303,7 +303,11 @@ export async function runScaling(
   engine: BenchEngine = pgliteEngine,
 ) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-bench-scale-'));
-  const system = await startSystemProcess({ ...(await engine.databases()), DATA_DIR: dataDir, FACTORY_STAGE_MS: '20' });
+  const system = await startSystemProcess({
+    ...(await engine.databases(dataDir)),
+    DATA_DIR: dataDir,
+    FACTORY_STAGE_MS: '20',
+  });
   try {
     const maxSkus = Math.max(...skuCounts);
     for (let i = 0; i < maxSkus; i++)

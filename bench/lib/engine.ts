@@ -1,3 +1,4 @@
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import type { CustomersTables } from '../../src/databases/customers/tables.ts';
@@ -14,8 +15,11 @@ export type EngineName = 'pglite' | 'postgres';
 /** Where a benchmarked system keeps its databases. */
 export interface BenchEngine {
   readonly name: EngineName;
-  /** The environment that points a fresh system at fresh, empty databases (none for PGlite: DATA_DIR). */
-  databases(): Promise<Record<string, string>>;
+  /**
+   * The environment that points a fresh system, keeping its files under `dataDir`, at fresh, empty
+   * databases (none for PGlite: DATA_DIR).
+   */
+  databases(dataDir: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -28,6 +32,21 @@ export function engineFromArgs(args: readonly string[]): EngineName {
 }
 
 export const pgliteEngine: BenchEngine = { name: 'pglite', databases: async () => ({}), stop: async () => {} };
+
+/**
+ * PGlite whose databases start as copies of `template`, an empty initialised cluster, instead of each
+ * running initdb inside WebAssembly at start (seconds each): for tests that start many systems.
+ */
+export function pgliteEngineFrom(template: string): BenchEngine {
+  return {
+    name: 'pglite',
+    databases: async (dataDir) => {
+      await Promise.all(topology.databases.map((d) => cp(template, path.join(dataDir, d.name), { recursive: true })));
+      return {};
+    },
+    stop: async () => {},
+  };
+}
 
 /**
  * PostgreSQL: the same private cluster the tests start (Debian's server binaries, on a free loopback port,

@@ -1,11 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { makeCarts, runCartSale, smallCartSale } from '../../bench/cart-sale.ts';
-import { type BenchEngine, pgliteEngine, postgresEngine } from '../../bench/lib/engine.ts';
+import { type BenchEngine, pgliteEngineFrom, postgresEngine } from '../../bench/lib/engine.ts';
 
 // The benchmark's cart scenario at a few hundred carts, on each engine, so it never rots. Invariants
 // only, no timings.
 describe.each<[string, () => BenchEngine]>([
-  ['pglite', () => pgliteEngine],
+  ['pglite', () => pgliteEngineFrom(inject('pgliteTemplate'))],
   ['postgres', () => postgresEngine(inject('postgresUrl'))],
 ])('cart-sale benchmark, smoke size, on %s', (_, engine) => {
   it('keeps every invariant while skus run out and are replenished', async () => {

@@ -1,12 +1,12 @@
 import { describe, expect, inject, it } from 'vitest';
 import { runFlashSale, smallFlashSale } from '../../bench/flash-sale.ts';
-import { type BenchEngine, pgliteEngine, postgresEngine } from '../../bench/lib/engine.ts';
+import { type BenchEngine, pgliteEngineFrom, postgresEngine } from '../../bench/lib/engine.ts';
 
 // The benchmark's own scenario at a few hundred requests, on each engine, so it never rots. Invariants
 // only, no timings. On PostgreSQL the invariants read the databases the system was pointed at: had it
 // kept its data anywhere else, they would find no orders.
 describe.each<[string, () => BenchEngine]>([
-  ['pglite', () => pgliteEngine],
+  ['pglite', () => pgliteEngineFrom(inject('pgliteTemplate'))],
   ['postgres', () => postgresEngine(inject('postgresUrl'))],
 ])('flash-sale benchmark, smoke size, on %s', (_, engine) => {
   it('keeps every invariant while stock runs out and is replenished', async () => {

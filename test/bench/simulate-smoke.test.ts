@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { pgliteEngineFrom } from '../../bench/lib/engine.ts';
 import { fullScenario } from '../../bench/lib/simulation/scenarios.ts';
 import { runSimulation, type SimulationScenario } from '../../bench/lib/simulation/simulation.ts';
 
-// The simulation's own run at a smaller size, so it never rots: a surge of ten seconds against a factory
+// The simulation's own run at a smaller size, so it never rots: a surge of eight seconds against a factory
 // of four half-second stages. Direction and invariants only, no timings and no target figures.
 const smoke: SimulationScenario = {
   ...fullScenario,
@@ -10,12 +11,12 @@ const smoke: SimulationScenario = {
   curve: {
     steadyPerS: 2,
     surgeMultiple: 40,
-    steadyBeforeS: 6,
+    steadyBeforeS: 4,
     rampS: 1,
-    surgeS: 10,
-    decayS: 4,
+    surgeS: 8,
+    decayS: 3,
     decayHalfLifeS: 1,
-    steadyAfterS: 5,
+    steadyAfterS: 2,
   },
   factoryStageMs: 500,
   planning: { defaultLeadTimeS: 2, demandHalfLifeS: 2, coverS: 2 },
@@ -25,7 +26,7 @@ const smoke: SimulationScenario = {
 
 describe('demand simulation, smoke size', () => {
   it('refuses fewer units with the adaptive policy than with the fixed one, and keeps every invariant', async () => {
-    const result = await runSimulation(smoke);
+    const result = await runSimulation(smoke, pgliteEngineFrom(inject('pgliteTemplate')));
     for (const invariant of result.invariants)
       expect(invariant.ok, `${invariant.name}: ${invariant.detail}`).toBe(true);
     const { fixed, adaptive } = result.policies;

@@ -5,6 +5,7 @@ import { inventoryMigrations } from '../../../src/databases/inventory/migrations
 import type { InventoryTables } from '../../../src/databases/inventory/tables.ts';
 import { openDatabase } from '../../../src/platform/db/database.ts';
 import { createProduct } from '../admin-api.ts';
+import { type BenchEngine, databaseUrl, pgliteEngine } from '../engine.ts';
 import { percentile } from '../load.ts';
 import { startSystemProcess } from '../system-process.ts';
 import { arrivals, type CurvePhases, curvePhases, type DemandCurve } from './demand-curve.ts';
@@ -92,14 +93,19 @@ export interface SimulationResult {
  * is read from GET /products meanwhile; afterwards, with the system stopped, its inventory database is
  * checked against what the buyers were told.
  */
-export async function runSimulation(scenario: SimulationScenario): Promise<SimulationResult> {
+export async function runSimulation(
+  scenario: SimulationScenario,
+  engine: BenchEngine = pgliteEngine,
+): Promise<SimulationResult> {
   const began = performance.now();
   const phases = curvePhases(scenario.curve);
   const times = arrivals(scenario.curve, scenario.seed, scenario.maxArrivals);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'donut-simulate-'));
   try {
+    const databases = await engine.databases(dataDir);
     const system = await startSystemProcess(
       {
+        ...databases,
         DATA_DIR: dataDir,
         FACTORY_STAGE_MS: String(scenario.factoryStageMs),
         PLANNING_DEFAULT_LEAD_TIME_S: String(scenario.planning.defaultLeadTimeS),
@@ -144,7 +150,7 @@ export async function runSimulation(scenario: SimulationScenario): Promise<Simul
     } finally {
       await system.stop();
     }
-    const recorded = await readInventory(dataDir, clock.startedAtEpochMs);
+    const recorded = await readInventory(dataDir, databases, clock.startedAtEpochMs);
     const samples = sampled.bySku;
     const window = { fromS: 0, toS: phases.endS, settledFromS: phases.steadyAgainS + scenario.settleS };
     const policies = Object.fromEntries(
@@ -206,9 +212,14 @@ interface Recorded {
 }
 
 /** The inventory database of the stopped system: orders, replenishments and final stock of both products. */
-async function readInventory(dataDir: string, startedAtEpochMs: number): Promise<Recorded> {
+async function readInventory(
+  dataDir: string,
+  databases: Record<string, string>,
+  startedAtEpochMs: number,
+): Promise<Recorded> {
   const inventory = await openDatabase<InventoryTables>({
     dataDir: path.join(dataDir, 'inventory'),
+    url: databaseUrl(databases, 'inventory'),
     migrations: inventoryMigrations,
     thread: false,
   });
