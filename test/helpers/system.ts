@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { describe, inject } from 'vitest';
 import { type RunningSystem, startSystem } from '../../src/app/local/system.ts';
 import { loadConfig } from '../../src/platform/local/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -41,6 +41,19 @@ export interface ApiResponse {
 export type Engine = 'pglite' | 'postgres';
 /** The database engines every database-facing suite runs on. */
 export const ENGINES: readonly Engine[] = ['pglite', 'postgres'];
+
+/**
+ * `describe.each(ENGINES)` with the engines' suites run at once and each suite's tests in order: for
+ * suites that mostly wait (visibility and factory timeouts, snapshots) on a system of their own per
+ * engine, so one file's waits overlap instead of adding up. Nothing may be shared between the engines'
+ * suites but what `body` creates.
+ */
+export function describeOnEachEngine(title: string, body: (engine: Engine) => void): void {
+  describe.concurrent.each(ENGINES)(title, (engine) => {
+    // Unnamed: the reporter shows `<title> on <engine> > <test>`.
+    describe.sequential('', () => body(engine));
+  });
+}
 
 /**
  * Fresh, empty PostgreSQL databases on the test cluster (test/setup/postgres.ts), one per database in

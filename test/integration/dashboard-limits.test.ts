@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServerType, serve } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FactorySimulator } from '../../src/factory-simulator/simulator.ts';
 import { topology } from '../../src/topology.ts';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import {
+  describeOnEachEngine,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
 const MAX_STREAMS = 3;
 
@@ -14,7 +21,7 @@ const MAX_STREAMS = 3;
  * factory, the queues and the databases one read per second, open streams are capped, an unread stream
  * holds no backlog, and no customer id leaves the server.
  */
-describe.each(ENGINES)('dashboard and health under load on %s', (engine) => {
+describeOnEachEngine('dashboard and health under load on %s', (engine) => {
   let system: TestSystem;
   // A factory in front of which every request is counted; slow on demand.
   const simulator = new FactorySimulator({ stageMs: 5000 });

@@ -1,11 +1,18 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DashboardSnapshot } from '../../src/contract/dashboard.ts';
 import { openApiPath } from '../../src/contract/openapi.ts';
 import { topology } from '../../src/topology.ts';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import {
+  describeOnEachEngine,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
-describe.each(ENGINES)('dashboard, docs and read model on %s', (engine) => {
+describeOnEachEngine('dashboard, docs and read model on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

@@ -1,12 +1,12 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { FactoryFaults } from '../../src/factory-simulator/simulator.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createSqsBatchHandler } from '../../src/platform/sqs-batch.ts';
 import { placeFactoryOrderWhenReplenishmentRequested } from '../../src/services/warehouse/place-factory-order.consumer.ts';
 import {
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   startTestSystem,
   type TestSystem,
@@ -25,7 +25,7 @@ const SLOW_STAGE_MS = 800;
  * after accepting, however often the event is delivered. Against the real simulator over HTTP, with its
  * Idempotency-Key support on and off (a legacy factory may ignore the key).
  */
-describe.each(ENGINES)('one factory order per replenishment on %s', (engine) => {
+describeOnEachEngine('one factory order per replenishment on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

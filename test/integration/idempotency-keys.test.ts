@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEachEngine, productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
 
 // Short enough to outlive in a test; the clean-up job never runs here, so expiry is place_orders()' own.
 const TTL_S = 2;
 
-describe.each(ENGINES)('Idempotency-Keys per customer, remembered for IDEMPOTENCY_TTL_S, on %s', (engine) => {
+describeOnEachEngine('Idempotency-Keys per customer, remembered for IDEMPOTENCY_TTL_S, on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   queueDepth,
   startTestSystem,
@@ -14,7 +14,7 @@ import {
  * A "pause ads" mail that waited out an SES outage in the dead-letter queue must not reach the ad
  * manager after the replenishment's "resume ads": the ads would stay paused for nothing.
  */
-describe.each(ENGINES)('a pause mail redriven after its resume on %s', (engine) => {
+describeOnEachEngine('a pause mail redriven after its resume on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

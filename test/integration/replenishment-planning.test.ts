@@ -1,7 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  describeOnEachEngine,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
-describe.each(ENGINES)('replenishment planning on %s', (engine) => {
+describeOnEachEngine('replenishment planning on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

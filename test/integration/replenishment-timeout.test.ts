@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inventoryMigrations } from '../../src/databases/inventory/migrations.ts';
 import {
   type InventoryTables,
@@ -17,7 +17,7 @@ import { reorderWhenReplenishmentTimesOut } from '../../src/services/warehouse/r
 import {
   copyEmptyPglite,
   createPostgresDatabases,
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   startTestSystem,
   type TestSystem,
@@ -25,7 +25,7 @@ import {
   waitFor,
 } from '../helpers/system.ts';
 
-describe.each(ENGINES)('replenishment timeout on %s', (engine) => {
+describeOnEachEngine('replenishment timeout on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {
@@ -92,7 +92,7 @@ describe.each(ENGINES)('replenishment timeout on %s', (engine) => {
  * opened: one that waited long to be ordered (a factory outage, a redriven DLQ) still gets its full
  * time at the factory. The job runs here by hand on a real database, so the clock is the rows'.
  */
-describe.each(ENGINES)('replenishment timeout clock on %s', (engine) => {
+describeOnEachEngine('replenishment timeout clock on %s', (engine) => {
   let dir: string;
   let database: Database<InventoryTables>;
   const TIMEOUT_S = 60;

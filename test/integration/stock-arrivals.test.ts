@@ -1,10 +1,10 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { StockArrival } from '../../src/contract/events.ts';
 import type { FactoryJob } from '../../src/factory-simulator/simulator.ts';
 import { signCallback } from '../../src/services/warehouse/callback-signature.ts';
 import {
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   startTestSystem,
   type TestSystem,
@@ -20,7 +20,7 @@ const CALLBACK_SECRET = 'stock-arrivals-test-callback-secret';
  * Its consumer checks that signature again, so a message that did not come through the intake (forged,
  * or tampered on the way) changes nothing and ends in the DLQ; a genuine one applied twice counts once.
  */
-describe.each(ENGINES)('stock-arrivals consumer on %s', (engine) => {
+describeOnEachEngine('stock-arrivals consumer on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {
