@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiInit,
   callApi,
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   startTestSystem,
   type TestSystem,
   uniqueSku,
 } from '../helpers/system.ts';
 
-describe.each(ENGINES)('bad input on %s', (engine) => {
+describeOnEachEngine('bad input on %s', (engine) => {
   let system: TestSystem;
   // Fixed before the cases are built, so every case carries a real sku and fails only for its own reason.
   const sku = uniqueSku('BAD');

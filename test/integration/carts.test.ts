@@ -13,7 +13,7 @@ import {
 } from '../../src/contract/responses.ts';
 import { placeOrders } from '../../src/services/sales/checkout.ts';
 import {
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   startTestSystem,
   type TestSystem,
@@ -27,7 +27,7 @@ interface Line {
   quantity: number;
 }
 
-describe.each(ENGINES)('carts and cancellations on %s', (engine) => {
+describeOnEachEngine('carts and cancellations on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

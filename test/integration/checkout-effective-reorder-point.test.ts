@@ -3,13 +3,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/contract/events.ts';
 import { placeOrders } from '../../src/services/sales/checkout.ts';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
+import { describeOnEachEngine, productBody, startTestSystem, type TestSystem, uniqueSku } from '../helpers/system.ts';
 
 /**
  * Checkout opens an adaptive product's replenishment at its effective reorder point, with its effective
  * quantity (docs/planning.md), in every path of place_orders(); a fixed product as before.
  */
-describe.each(ENGINES)('checkout at the effective reorder point on %s', (engine) => {
+describeOnEachEngine('checkout at the effective reorder point on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

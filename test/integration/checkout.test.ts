@@ -2,12 +2,19 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/contract/events.ts';
 import { placeOrders } from '../../src/services/sales/checkout.ts';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import {
+  describeOnEachEngine,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
 /** How long keys are remembered in these calls of place_orders(): the default. */
 const KEYS = { idempotencyTtlS: 86_400 };
 
-describe.each(ENGINES)('sales on %s', (engine) => {
+describeOnEachEngine('sales on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

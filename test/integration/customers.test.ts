@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  ENGINES,
+  describeOnEachEngine,
   productBody,
   startTestSystem,
   type TestSystem,
@@ -11,7 +11,7 @@ import {
   waitForQueueDrained,
 } from '../helpers/system.ts';
 
-describe.each(ENGINES)('customers on %s', (engine) => {
+describeOnEachEngine('customers on %s', (engine) => {
   let system: TestSystem;
   let sku: string;
 

@@ -1,9 +1,16 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FactoryJob } from '../../src/factory-simulator/simulator.ts';
-import { ENGINES, productBody, startTestSystem, type TestSystem, uniqueSku, waitFor } from '../helpers/system.ts';
+import {
+  describeOnEachEngine,
+  productBody,
+  startTestSystem,
+  type TestSystem,
+  uniqueSku,
+  waitFor,
+} from '../helpers/system.ts';
 
-describe.each(ENGINES)('factory callback on %s', (engine) => {
+describeOnEachEngine('factory callback on %s', (engine) => {
   let system: TestSystem;
 
   beforeAll(async () => {

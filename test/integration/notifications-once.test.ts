@@ -14,7 +14,7 @@ import { MailSendError, NotificationInFlightError } from '../../src/services/not
 import { notificationsMigrations } from '../../src/services/notifications/migrations.ts';
 import { claimNotification } from '../../src/services/notifications/notifications.repository.ts';
 import { sendAdsMailWhenReplenishmentChanges } from '../../src/services/notifications/send-ads-mail.consumer.ts';
-import { copyEmptyPglite, createPostgresDatabases, ENGINES } from '../helpers/system.ts';
+import { copyEmptyPglite, createPostgresDatabases, describeOnEachEngine } from '../helpers/system.ts';
 
 /** The pause/resume consumer on a real PGlite database and a real SES sink, driven record by record. */
 describe('ads mail consumer sends each mail once', () => {
@@ -140,7 +140,7 @@ describe('ads mail consumer sends each mail once', () => {
 });
 
 /** Pause and resume of one replenishment, driven record by record: the pause never goes out after the resume. */
-describe.each(ENGINES)('ads mail consumer keeps pause before resume on %s', (engine) => {
+describeOnEachEngine('ads mail consumer keeps pause before resume on %s', (engine) => {
   let dir: string;
   let database: Database<NotificationsTables>;
   let sink: MailSink;
