@@ -25,6 +25,12 @@ const option = (name: string) => {
 const size = (option('size') ?? 'report') as SizeName;
 if (size !== 'test' && size !== 'report') throw new Error('--size is test or report');
 const only = option('only')?.split(',');
+const unknown = only?.filter((id) => !scenarios.some((scenario) => scenario.id === id)) ?? [];
+if (unknown.length > 0) {
+  throw new Error(
+    `--only: no scenario ${unknown.join(', ')}; the scenarios are ${scenarios.map((s) => s.id).join(', ')}`,
+  );
+}
 const root = path.resolve(import.meta.dirname, '../..');
 // Only a full report replaces docs/reliability.md unless told otherwise.
 const out = option('out') ?? (only || size === 'test' ? '-' : path.join(root, 'docs/reliability.md'));
