@@ -349,6 +349,18 @@ describeOnEachEngine('sales on %s', (engine) => {
       expect(await replenishments(sku)).toHaveLength(1);
     });
 
+    it('concurrent checkouts share transactions (group commit): fewer commits than orders', async () => {
+      const sku = await createProduct({ stock: 1000, reorderPoint: 0 });
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => buy(sku, 1, {}, `group-${i}`)));
+      expect(results.every((r) => r.status === 201)).toBe(true);
+      // Rows written by one transaction carry its id in xmin: one commit per batch, not per order.
+      const { rows } = await sql<{ orders: number; transactions: number }>`
+        select count(*)::int as orders, count(distinct xmin::text)::int as transactions
+        from orders where sku = ${sku}`.execute(system.inventory.db);
+      expect(rows[0]!.orders).toBe(100);
+      expect(rows[0]!.transactions).toBeLessThan(100);
+    });
+
     it('Idempotency-Key: the same key and body replays the first answer and places no second order', async () => {
       const sku = await createProduct({ stock: 20 });
       const headers = { 'Idempotency-Key': `key-${sku}` };
