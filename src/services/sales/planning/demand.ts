@@ -103,10 +103,10 @@ export function currentDemand(
 ): number {
   if (nowS <= fromS) return perSecond;
   const whole = Math.floor(nowS);
-  const settled = foldDemand({ perSecond, variance: 0, observedUntilS: fromS }, buckets, whole, halfLifeS).perSecond;
+  const folded = foldDemand({ perSecond, variance: 0, observedUntilS: fromS }, buckets, whole, halfLifeS).perSecond;
   const part = nowS - Math.max(whole, fromS);
-  if (part <= 0) return settled;
+  if (part <= 0) return folded;
   const units = buckets.reduce((sum, b) => (b.atS === whole ? sum + b.units : sum), 0);
   const weight = 1 - 2 ** (-part / halfLifeS);
-  return settled + weight * (units / part - settled);
+  return folded + weight * (units / part - folded);
 }
