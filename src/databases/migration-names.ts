@@ -24,6 +24,7 @@ export const MIGRATION_NAMES: { readonly [D in DatabaseName]: readonly string[] 
     '2026-12-05-15-demand-and-lead-time',
     '2026-12-06-16-checkout-reads-effective-reorder-point',
     '2026-12-06-17-refused-demand-and-order-up-to',
+    '2026-12-06-18-fast-demand-estimate',
   ],
   customers: [
     '2026-11-25-01-create-customers-and-processed-orders',

@@ -247,4 +247,94 @@ describe.each(ENGINES)('planning job on %s', (engine) => {
     expect(planned.demand_per_s).toBeGreaterThan(1);
     expect((await effectiveOf(sku)).effective_reorder_point).toBeGreaterThan(0);
   });
+
+  it('keeps a fast estimate beside the slow one: the point follows the larger, the order the smaller', async () => {
+    const sku = uniqueSku('FADING');
+    await database.db
+      .insertInto('products')
+      .values({
+        sku,
+        name: 'Fading',
+        price: '1.00',
+        stock: 10_000,
+        reorder_point: 0,
+        reorder_quantity: 1,
+        factory_id: 'fading-factory',
+        reorder_policy: 'adaptive',
+      })
+      .execute();
+    await job();
+    // 10 units a second from 60 to 20 seconds ago, nothing since: the surge is over.
+    await sql`update product_planning set observed_until = now() - interval '60 seconds' where sku = ${sku}`.execute(
+      database.db,
+    );
+    for (let s = 60; s > 20; s--) {
+      await database.db
+        .insertInto('orders')
+        .values({
+          id: randomUUID(),
+          sku,
+          quantity: 10,
+          customer_id: 'fading',
+          correlation_id: 'fading',
+          created_at: sql<Date>`now() - make_interval(secs => ${s})`,
+        })
+        .execute();
+    }
+    await job();
+    const plan = await planningOf(sku);
+    // Half-lives of 20 s and 5 s, twenty silent seconds: the slow one still near 4/s, the fast one under 1.
+    expect(plan.demand_per_s).toBeGreaterThan(3);
+    expect(plan.fast_demand_per_s).toBeLessThan(1);
+    // The default lead time (60 s) is longer than the cover: the point covers it at the slow estimate, the
+    // order at the fast one.
+    expect(plan.reorder_point).toBeGreaterThanOrEqual(Math.floor(plan.demand_per_s * 60 * 0.9));
+    expect(plan.order_quantity).toBeLessThanOrEqual(Math.ceil(plan.fast_demand_per_s * 60));
+    expect(await effectiveOf(sku)).toEqual({
+      effective_reorder_point: plan.reorder_point,
+      effective_reorder_quantity: plan.order_quantity,
+    });
+  });
+
+  it('plans on the sales of the last moment without storing them until their second has settled', async () => {
+    const sku = uniqueSku('MOMENT');
+    await database.db
+      .insertInto('products')
+      .values({
+        sku,
+        name: 'Moment',
+        price: '1.00',
+        stock: 10_000,
+        reorder_point: 0,
+        reorder_quantity: 1,
+        factory_id: 'moment-factory',
+        reorder_policy: 'adaptive',
+      })
+      .execute();
+    await job();
+    await database.db
+      .insertInto('orders')
+      .values({
+        id: randomUUID(),
+        sku,
+        quantity: 50,
+        customer_id: 'moment',
+        correlation_id: 'moment',
+        created_at: sql<Date>`now() - interval '200 milliseconds'`,
+      })
+      .execute();
+    await job();
+    const early = await planningOf(sku);
+    expect(early).toMatchObject({ demand_per_s: 0, fast_demand_per_s: 0 });
+    expect(early.reorder_point).toBeGreaterThan(0);
+    expect((await effectiveOf(sku)).effective_reorder_point).toBe(early.reorder_point);
+    // Once its second has settled, the next run stores it, once.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await job();
+    const settled = await planningOf(sku);
+    expect(settled.demand_per_s).toBeGreaterThan(0);
+    expect(settled.fast_demand_per_s).toBeGreaterThan(settled.demand_per_s);
+    await job();
+    expect((await planningOf(sku)).demand_per_s).toBeLessThanOrEqual(settled.demand_per_s);
+  });
 });

@@ -17,6 +17,7 @@ import { cartsAndCancellations } from './migrations/2026-12-05-14-carts-and-canc
 import { demandAndLeadTime } from './migrations/2026-12-05-15-demand-and-lead-time.ts';
 import { checkoutReadsEffectiveReorderPoint } from './migrations/2026-12-06-16-checkout-reads-effective-reorder-point.ts';
 import { refusedDemandAndOrderUpTo } from './migrations/2026-12-06-17-refused-demand-and-order-up-to.ts';
+import { fastDemandEstimate } from './migrations/2026-12-06-18-fast-demand-estimate.ts';
 
 // Migrations are frozen in time: they take Kysely<any> and never import the current table types.
 // A new one is a new file in migrations/, registered by one line at the end of this list.
@@ -38,4 +39,5 @@ export const inventoryMigrations: Record<string, Migration> = {
   '2026-12-05-15-demand-and-lead-time': demandAndLeadTime,
   '2026-12-06-16-checkout-reads-effective-reorder-point': checkoutReadsEffectiveReorderPoint,
   '2026-12-06-17-refused-demand-and-order-up-to': refusedDemandAndOrderUpTo,
+  '2026-12-06-18-fast-demand-estimate': fastDemandEstimate,
 };

@@ -61,6 +61,7 @@ create table product_planning (
   reorder_point integer not null,
   order_quantity integer not null,
   planned_at timestamp with time zone not null default now(),
+  fast_demand_per_s double precision not null default 0,
   constraint product_planning_pkey PRIMARY KEY (sku),
   constraint product_planning_sku_fkey FOREIGN KEY (sku) REFERENCES products(sku)
 );

@@ -50,6 +50,8 @@ export interface ProductPlanningTable {
   demand_per_s: number;
   /** Exponentially weighted variance of units sold per second. */
   demand_variance: number;
+  /** The same mean as demand_per_s with a quarter of its half-life: follows a surge, and its end, sooner. */
+  fast_demand_per_s: number;
   /** Sales before this second are counted in the demand; later ones are not yet. */
   observed_until: Timestamp;
   lead_time_s: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DecisionInput, decide } from './decision.ts';
+import { type DemandBucket, FAST_HALF_LIFE_SHARE, foldDemand } from './demand.ts';
 import { normalQuantile } from './normal-quantile.ts';
 
 const base: DecisionInput = {
@@ -72,5 +73,68 @@ describe('decide', () => {
 
   it('lets the cap win over the operator batch', () => {
     expect(decide({ ...base, demandPerSecond: 0, reorderQuantity: 50, maxOrderQuantity: 40 }).orderQuantity).toBe(40);
+  });
+});
+
+describe('decide with a slow and a fast demand estimate', () => {
+  it('sets the point by the larger and the quantity by the smaller', () => {
+    const rising = decide({ ...base, leadTimeS: 10, demandPerSecond: 2, fastDemandPerSecond: 8, demandStdDev: 0 });
+    expect(rising.reorderPoint).toBe(80);
+    expect(rising.orderQuantity).toBe(240);
+    const falling = decide({ ...base, leadTimeS: 10, demandPerSecond: 8, fastDemandPerSecond: 2, demandStdDev: 0 });
+    expect(falling.reorderPoint).toBe(80);
+    expect(falling.orderQuantity).toBe(240);
+  });
+
+  it('is the one-estimate decision when both agree or the fast one is not given', () => {
+    expect(decide({ ...base, fastDemandPerSecond: base.demandPerSecond })).toEqual(decide(base));
+  });
+
+  describe('over a flash sale', () => {
+    // 1 unit a second until 1300, 40 from then until 1400, then the excess halving every 10 s; a lead
+    // time of 10 s, a cover of 10 s, half-lives of 20 s and 5 s.
+    const HALF_LIFE = 20;
+    const buckets: DemandBucket[] = [];
+    for (let t = 1000; t < 1600; t++) {
+      buckets.push({ atS: t, units: t < 1300 ? 1 : t < 1400 ? 40 : Math.round(1 + 39 * 2 ** (-(t - 1400) / 10)) });
+    }
+    const sale: DecisionInput = { ...base, leadTimeS: 10, coverS: 10, demandStdDev: 0, reorderQuantity: 1 };
+    const at = (untilS: number) => {
+      const start = { perSecond: 0, variance: 0, observedUntilS: 1000 };
+      const slow = foldDemand(start, buckets, untilS, HALF_LIFE).perSecond;
+      const fast = foldDemand(start, buckets, untilS, HALF_LIFE * FAST_HALF_LIFE_SHARE).perSecond;
+      return {
+        before: decide({ ...sale, demandPerSecond: slow }),
+        now: decide({ ...sale, demandPerSecond: slow, fastDemandPerSecond: fast }),
+      };
+    };
+
+    it('raises the reorder point faster at the surge start', () => {
+      for (const untilS of [1302, 1305, 1310]) {
+        const { before, now } = at(untilS);
+        expect(now.reorderPoint, `at ${untilS}`).toBeGreaterThan(before.reorderPoint);
+      }
+      // Five seconds in: about half of the surge's demand over a lead time, where one estimate saw a sixth.
+      const { before, now } = at(1305);
+      expect(now.reorderPoint).toBeGreaterThan(200);
+      expect(before.reorderPoint).toBeLessThan(80);
+    });
+
+    it('lowers the order quantity faster while the surge decays', () => {
+      for (const untilS of [1405, 1410, 1420]) {
+        const { before, now } = at(untilS);
+        expect(now.orderQuantity, `at ${untilS}`).toBeLessThan(before.orderQuantity);
+      }
+      // Twenty seconds into the decay (demand about 11 a second): an order for under 20 a second, where
+      // one estimate still ordered for 30.
+      const { before, now } = at(1420);
+      expect(now.orderQuantity).toBeLessThan(200);
+      expect(before.orderQuantity).toBeGreaterThan(290);
+    });
+
+    it('changes nothing at steady demand', () => {
+      const { before, now } = at(1300);
+      expect(now).toEqual(before);
+    });
   });
 });

@@ -3,6 +3,11 @@ import { normalQuantile } from './normal-quantile.ts';
 export interface DecisionInput {
   /** Measured demand, units per second. */
   readonly demandPerSecond: number;
+  /**
+   * The same measured with a shorter half-life (docs/planning.md); `demandPerSecond` when not given. The
+   * reorder point rests on the larger of the two, the order quantity on the smaller.
+   */
+  readonly fastDemandPerSecond?: number;
   /** Standard deviation of one second's demand, units per second. */
   readonly demandStdDev: number;
   readonly leadTimeS: number;
@@ -29,22 +34,27 @@ export interface Decision {
 /**
  * The reorder point and order quantity for measured demand and lead time (docs/planning.md):
  *
- *   reorderPoint  = ⌈ d·L + z(serviceLevel)·σ·√L ⌉
- *   orderQuantity = min(cap, roundUp(max(reorderQuantity, ⌈d·max(T, L)⌉), orderMultiple))
+ *   reorderPoint  = ⌈ d⁺·L + z(serviceLevel)·σ·√L ⌉
+ *   orderQuantity = min(cap, roundUp(max(reorderQuantity, ⌈d⁻·max(T, L)⌉), orderMultiple))
  *
- * with d the demand per second, σ its standard deviation per second, L the lead time, T the cover
- * period, and cap the largest multiple of orderMultiple within maxOrderQuantity (maxOrderQuantity
- * itself when it is smaller than one multiple). An order covers at least the lead time: only one
+ * with d⁺ and d⁻ the larger and the smaller of the two demand estimates (units per second), σ the
+ * standard deviation of one second's demand, L the lead time, T the cover period, and cap the largest
+ * multiple of orderMultiple within maxOrderQuantity (maxOrderQuantity itself when it is smaller than one
+ * multiple). The point reacts to whichever estimate sees a surge first; the quantity stops ordering for
+ * a surge one of them already sees fading. An order covers at least the lead time: only one
  * replenishment is open at a time, so a smaller one could never keep up. Pure.
  */
 export function decide(input: DecisionInput): Decision {
-  const d = Math.max(0, input.demandPerSecond);
+  const slow = Math.max(0, input.demandPerSecond);
+  const fast = Math.max(0, input.fastDemandPerSecond ?? slow);
+  const high = Math.max(slow, fast);
+  const low = Math.min(slow, fast);
   const sigma = Math.max(0, input.demandStdDev);
   const lead = Math.max(0, input.leadTimeS);
   const z = Math.max(0, normalQuantile(input.serviceLevel));
   const safety = z * sigma * Math.sqrt(lead);
-  const reorderPoint = Math.ceil(d * lead + safety - 1e-9);
-  const wanted = Math.max(input.reorderQuantity, Math.ceil(d * Math.max(input.coverS, lead) - 1e-9));
+  const reorderPoint = Math.ceil(high * lead + safety - 1e-9);
+  const wanted = Math.max(input.reorderQuantity, Math.ceil(low * Math.max(input.coverS, lead) - 1e-9));
   const multiple = Math.max(1, input.orderMultiple);
   let orderQuantity = Math.ceil(wanted / multiple) * multiple;
   if (input.maxOrderQuantity !== null) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DemandBucket, type DemandState, foldDemand } from './demand.ts';
+import { currentDemand, type DemandBucket, type DemandState, FAST_HALF_LIFE_SHARE, foldDemand } from './demand.ts';
 
 const HALF_LIFE = 20;
 const empty: DemandState = { perSecond: 0, variance: 0, observedUntilS: 1000 };
@@ -160,5 +160,75 @@ describe('foldDemand', () => {
       const whole = foldDemand(empty, [{ atS: 1000, units: 8 }], 1001, HALF_LIFE);
       expect(split).toEqual(whole);
     });
+  });
+});
+
+describe('the fast estimate (a quarter of the half-life)', () => {
+  const FAST = HALF_LIFE * FAST_HALF_LIFE_SHARE;
+  const both = (buckets: DemandBucket[], untilS: number) => ({
+    slow: foldDemand(empty, buckets, untilS, HALF_LIFE).perSecond,
+    fast: foldDemand(empty, buckets, untilS, FAST).perSecond,
+  });
+  // 1 unit a second until 1300, 40 from then until 1400, then the excess halving every 10 s.
+  const flashSale = series(1000, 1600, (t) =>
+    t < 1300 ? 1 : t < 1400 ? 40 : Math.round(1 + 39 * 2 ** (-(t - 1400) / 10)),
+  );
+
+  it('is as steady as the slow one at steady demand', () => {
+    const { slow, fast } = both(flashSale, 1300);
+    expect(slow).toBeCloseTo(1, 3);
+    expect(fast).toBeCloseTo(1, 3);
+  });
+
+  it('sees a surge sooner: five seconds in it is past half the surge, the slow one under a fifth', () => {
+    const { slow, fast } = both(flashSale, 1305);
+    expect(fast).toBeGreaterThan(20);
+    expect(slow).toBeLessThan(8);
+  });
+
+  it('sees the surge end sooner: twenty seconds into the decay it is down by half, the slow one by a quarter', () => {
+    const { slow, fast } = both(flashSale, 1420);
+    // The demand at 1419: 1 + 39 × 2^(−1.9) ≈ 11.
+    expect(fast).toBeLessThan(20);
+    expect(slow).toBeGreaterThan(28);
+  });
+});
+
+describe('currentDemand', () => {
+  const steady = foldDemand(
+    empty,
+    series(1000, 1100, () => 10),
+    1100,
+    HALF_LIFE,
+  );
+
+  it('is the estimate itself when no time has passed since it was observed', () => {
+    expect(currentDemand(steady.perSecond, [], 1100, 1100, HALF_LIFE)).toBe(steady.perSecond);
+    expect(currentDemand(steady.perSecond, [], 1100, 1099.5, HALF_LIFE)).toBe(steady.perSecond);
+  });
+
+  it('folds whole seconds since as foldDemand does, without storing them', () => {
+    const later = series(1100, 1102, () => 30);
+    expect(currentDemand(steady.perSecond, later, 1100, 1102, HALF_LIFE)).toBeCloseTo(
+      foldDemand(steady, later, 1102, HALF_LIFE).perSecond,
+      12,
+    );
+  });
+
+  it('counts the second under way for the part of it that has passed', () => {
+    // Half a second at the same rate changes nothing; half a second at three times the rate moves the
+    // estimate by the weight of half a second.
+    expect(currentDemand(10, [{ atS: 1100, units: 5 }], 1100, 1100.5, HALF_LIFE)).toBeCloseTo(10, 12);
+    const weight = 1 - 2 ** (-0.5 / HALF_LIFE);
+    expect(currentDemand(10, [{ atS: 1100, units: 15 }], 1100, 1100.5, HALF_LIFE)).toBeCloseTo(10 + weight * 20, 12);
+    // A silent fraction of a second lowers it by as little.
+    expect(currentDemand(10, [], 1100, 1100.5, HALF_LIFE)).toBeCloseTo(10 * (1 - weight), 12);
+  });
+
+  it('ignores buckets before the second it was observed until', () => {
+    expect(currentDemand(10, [{ atS: 1099, units: 500 }], 1100, 1101, HALF_LIFE)).toBeCloseTo(
+      10 * 2 ** (-1 / HALF_LIFE),
+      12,
+    );
   });
 });

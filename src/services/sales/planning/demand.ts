@@ -80,3 +80,33 @@ export function foldDemand(
   [perSecond, variance] = foldSilence(perSecond, variance, untilS - cursor, alpha);
   return { perSecond, variance, observedUntilS: untilS };
 }
+
+/**
+ * The faster of the two demand estimates (docs/planning.md) has this share of the demand half-life: it
+ * follows a surge, and its end, sooner, and is noisier.
+ */
+export const FAST_HALF_LIFE_SHARE = 0.25;
+
+/**
+ * The demand per second at `nowS` (epoch seconds, fractional): `perSecond`, observed until the whole
+ * second `fromS`, carried on over the buckets since, which are not settled yet and so are not stored
+ * (a later run folds them for good). The second `nowS` falls in counts for the part of it that has
+ * passed: its units so far as a rate over that part, weighted as that part of a second is. Only the
+ * mean is carried; the variance stays as observed. Pure.
+ */
+export function currentDemand(
+  perSecond: number,
+  buckets: readonly DemandBucket[],
+  fromS: number,
+  nowS: number,
+  halfLifeS: number,
+): number {
+  if (nowS <= fromS) return perSecond;
+  const whole = Math.floor(nowS);
+  const folded = foldDemand({ perSecond, variance: 0, observedUntilS: fromS }, buckets, whole, halfLifeS).perSecond;
+  const part = nowS - Math.max(whole, fromS);
+  if (part <= 0) return folded;
+  const units = buckets.reduce((sum, b) => (b.atS === whole ? sum + b.units : sum), 0);
+  const weight = 1 - 2 ** (-part / halfLifeS);
+  return folded + weight * (units / part - folded);
+}

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { InventoryTables } from '../../../databases/inventory/tables.ts';
 import { decide } from './decision.ts';
-import { type DemandBucket, foldDemand } from './demand.ts';
+import { currentDemand, type DemandBucket, FAST_HALF_LIFE_SHARE, foldDemand } from './demand.ts';
 import { estimateLeadTime } from './lead-time.ts';
 import { databaseNowS } from './planning.repository.ts';
 import type { PlanningSettings } from './settings.ts';
@@ -14,8 +14,9 @@ export interface PlanningJobDeps {
 }
 
 /**
- * Orders younger than this are left to the next run: an order's timestamp is taken just before its
- * transaction commits, so the newest second may still be filling.
+ * Orders younger than this are folded for good by the next run: an order's timestamp is taken just
+ * before its transaction commits, so the newest second may still be filling. The plan counts them
+ * already, without storing them, so it rests on demand up to the moment it is made.
  */
 const SETTLE_S = 1;
 /** However long the job was stopped, it reads at most this much history; older silence is folded as zero. */
@@ -33,6 +34,7 @@ interface PlanningSubject {
   effective_reorder_quantity: number | null;
   demand_per_s: number;
   demand_variance: number;
+  fast_demand_per_s: number;
   observed_until_s: number;
 }
 
@@ -42,7 +44,8 @@ interface PlanningSubject {
  * product_planning. For an adaptive product it writes the plan into products.effective_reorder_point
  * and effective_reorder_quantity, which replenishment acts on; only when they change, so a product
  * row is locked as rarely as possible. Demand is the lines of placed orders plus the units refused for
- * lack of stock (refused_demand, which checkout writes and this job empties as it folds). One
+ * lack of stock (refused_demand, which checkout writes and this job empties as it folds), measured
+ * twice: with the configured half-life and with a quarter of it (docs/planning.md). One
  * transaction per run that locks the planning rows first, so two runs never count a second twice.
  * Returns how many adaptive products got a new plan.
  */
@@ -50,7 +53,8 @@ export function planReplenishment(deps: PlanningJobDeps) {
   const { db, settings } = deps;
   return async (): Promise<number> => {
     const changed = await db.transaction().execute(async (trx) => {
-      const untilS = (await databaseNowS(trx)) - SETTLE_S;
+      const nowS = await databaseNowS(trx);
+      const untilS = Math.floor(nowS) - SETTLE_S;
       // A product the job has not seen starts at no demand, counted from the second it was created: the
       // sales of its first seconds (before this run) are demand too.
       await sql`
@@ -63,7 +67,7 @@ export function planReplenishment(deps: PlanningJobDeps) {
       const { rows: subjects } = await sql<PlanningSubject>`
         select p.sku, p.factory_id, p.reorder_policy, p.service_level, p.order_multiple, p.max_order_quantity,
           p.reorder_quantity, p.effective_reorder_point, p.effective_reorder_quantity,
-          pp.demand_per_s, pp.demand_variance, extract(epoch from pp.observed_until)::float8 as observed_until_s
+          pp.demand_per_s, pp.demand_variance, pp.fast_demand_per_s, extract(epoch from pp.observed_until)::float8 as observed_until_s
         from product_planning pp join products p on p.sku = pp.sku
         order by pp.sku
         for update of pp`.execute(trx);
@@ -85,7 +89,7 @@ export function planReplenishment(deps: PlanningJobDeps) {
         ])
         .where('o.status', '=', 'placed')
         .where('o.created_at', '>=', sql<Date>`to_timestamp(${fromS}::float8)`)
-        .where('o.created_at', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
+        .where('o.created_at', '<', sql<Date>`to_timestamp(${nowS}::float8)`)
         .groupBy([lineSku, second])
         .execute();
       // Refused units (censored demand, place_orders() writes them): a sold-out shelf still shows demand.
@@ -93,7 +97,7 @@ export function planReplenishment(deps: PlanningJobDeps) {
         .selectFrom('refused_demand')
         .select(['sku', sql<number>`extract(epoch from at_second)::float8`.as('at_s'), 'units'])
         .where('at_second', '>=', sql<Date>`to_timestamp(${fromS}::float8)`)
-        .where('at_second', '<', sql<Date>`to_timestamp(${untilS}::float8)`)
+        .where('at_second', '<', sql<Date>`to_timestamp(${nowS}::float8)`)
         .execute();
       const bucketsBySku = new Map<string, DemandBucket[]>();
       for (const bucket of [...sales, ...refusals]) {
@@ -116,16 +120,28 @@ export function planReplenishment(deps: PlanningJobDeps) {
         leadSamples.set(d.factory_id, list);
       }
 
+      const halfLifeS = settings.demandHalfLifeS;
+      const fastHalfLifeS = halfLifeS * FAST_HALF_LIFE_SHARE;
       const plans = subjects.map((s) => {
+        const buckets = bucketsBySku.get(s.sku) ?? [];
         const demand = foldDemand(
           { perSecond: s.demand_per_s, variance: s.demand_variance, observedUntilS: s.observed_until_s },
-          bucketsBySku.get(s.sku) ?? [],
+          buckets,
           untilS,
-          settings.demandHalfLifeS,
+          halfLifeS,
         );
+        const fast = foldDemand(
+          { perSecond: s.fast_demand_per_s, variance: 0, observedUntilS: s.observed_until_s },
+          buckets,
+          untilS,
+          fastHalfLifeS,
+        ).perSecond;
         const lead = estimateLeadTime(leadSamples.get(s.factory_id) ?? [], settings);
+        // The plan rests on demand up to this moment: the seconds not yet settled are carried into both
+        // estimates for the decision only; a later run folds them for good.
         const decision = decide({
-          demandPerSecond: demand.perSecond,
+          demandPerSecond: currentDemand(demand.perSecond, buckets, demand.observedUntilS, nowS, halfLifeS),
+          fastDemandPerSecond: currentDemand(fast, buckets, demand.observedUntilS, nowS, fastHalfLifeS),
           demandStdDev: Math.sqrt(demand.variance),
           leadTimeS: lead.leadTimeS,
           serviceLevel: s.service_level,
@@ -134,12 +150,12 @@ export function planReplenishment(deps: PlanningJobDeps) {
           maxOrderQuantity: s.max_order_quantity,
           coverS: settings.coverS,
         });
-        return { subject: s, demand, lead, decision };
+        return { subject: s, demand, fast, lead, decision };
       });
 
       await sql`
         update product_planning pp set
-          demand_per_s = x.demand_per_s, demand_variance = x.demand_variance,
+          demand_per_s = x.demand_per_s, demand_variance = x.demand_variance, fast_demand_per_s = x.fast_demand_per_s,
           observed_until = to_timestamp(x.observed_until_s), lead_time_s = x.lead_time_s,
           lead_time_deliveries = x.lead_time_deliveries, reorder_point = x.reorder_point,
           order_quantity = x.order_quantity, planned_at = now()
@@ -148,13 +164,14 @@ export function planReplenishment(deps: PlanningJobDeps) {
             sku: p.subject.sku,
             demand_per_s: p.demand.perSecond,
             demand_variance: p.demand.variance,
+            fast_demand_per_s: p.fast,
             observed_until_s: p.demand.observedUntilS,
             lead_time_s: p.lead.leadTimeS,
             lead_time_deliveries: p.lead.deliveries,
             reorder_point: p.decision.reorderPoint,
             order_quantity: p.decision.orderQuantity,
           })),
-        )}::jsonb) as x(sku text, demand_per_s float8, demand_variance float8, observed_until_s float8,
+        )}::jsonb) as x(sku text, demand_per_s float8, demand_variance float8, fast_demand_per_s float8, observed_until_s float8,
           lead_time_s float8, lead_time_deliveries int, reorder_point int, order_quantity int)
         where pp.sku = x.sku`.execute(trx);
 

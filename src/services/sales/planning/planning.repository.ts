@@ -128,8 +128,8 @@ export function toProductPlanning(
   };
 }
 
-/** The database's clock in whole epoch seconds. */
+/** The database's clock (the start of the current transaction) in epoch seconds, fractional. */
 export async function databaseNowS(db: Db): Promise<number> {
-  const { rows } = await sql<{ now_s: number }>`select floor(extract(epoch from now()))::float8 as now_s`.execute(db);
+  const { rows } = await sql<{ now_s: number }>`select extract(epoch from now())::float8 as now_s`.execute(db);
   return rows[0]!.now_s;
 }
