@@ -178,7 +178,9 @@ export const topology: Topology = {
       purpose: 'replenishments opened and closed; its consumer mails "pause ads" / "resume ads", once each',
       events: ['replenishment.requested', 'replenishment.completed'],
       consumer: { service: 'notifications', handler: 'sendAdsMail' },
-      visibilityTimeoutS: 5,
+      // Longer than a mail's claim (the send timeout and its margin): a delivery that comes back after
+      // its consumer died finds the claim lapsed and sends, instead of spending a receive on it.
+      visibilityTimeoutS: 10,
       maxReceiveCount: 3,
       batchSize: 10,
       concurrency: 1,

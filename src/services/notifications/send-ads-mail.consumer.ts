@@ -18,6 +18,17 @@ export interface AdsMailDeps {
   readonly sendTimeoutMs?: number;
 }
 
+/** How long SES may take to accept one mail. */
+export const DEFAULT_SEND_TIMEOUT_MS = 5000;
+
+/**
+ * How long a claim keeps other deliveries of the same mail away: the send, plus a margin for marking it
+ * sent. The ad-notifications queue's visibility timeout must be longer (see the topology).
+ */
+export function mailLeaseMs(sendTimeoutMs: number): number {
+  return sendTimeoutMs + 2000;
+}
+
 /**
  * Reacts to `replenishment.requested` with a "pause ads" mail and to `replenishment.completed` with a
  * "resume ads" mail, each sent once per replenishment however often the event is delivered.
@@ -44,8 +55,8 @@ export interface AdsMailDeps {
  * service decides from its own records alone; it never reads the inventory database.
  */
 export function sendAdsMailWhenReplenishmentChanges(deps: AdsMailDeps) {
-  const sendTimeoutMs = deps.sendTimeoutMs ?? 5000;
-  const leaseMs = sendTimeoutMs + 2000;
+  const sendTimeoutMs = deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+  const leaseMs = mailLeaseMs(sendTimeoutMs);
   return async (record: SQSRecord): Promise<void> => {
     const { mail, correlationId } = renderMail(record.body);
     const log = deps.logger.child({ correlationId, replenishmentId: mail.replenishmentId, kind: mail.kind });
