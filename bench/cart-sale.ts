@@ -6,6 +6,7 @@ import { type Invariant, NEVER_RUNS_OUT, WARMUP_CUSTOMERS } from './flash-sale.t
 import { createProduct, waitForDrain } from './lib/admin-api.ts';
 import { type BenchEngine, openRunDatabases, pgliteEngine } from './lib/engine.ts';
 import { type LoadResult, load, percentile } from './lib/load.ts';
+import { seededRandom } from './lib/random.ts';
 import { replenishmentFigures } from './lib/replenishments.ts';
 import { startSystemProcess } from './lib/system-process.ts';
 import { measureUsage, type SaleUsage } from './lib/usage.ts';
@@ -66,18 +67,6 @@ export const smallCartSale: CartSaleOptions = {
 const SKU_PREFIX = 'CART-';
 const CUSTOMER_PREFIX = 'cart-customer-';
 const WARMUP_SKUS = Array.from({ length: 5 }, (_, i) => `WARMUP-CART-${i}`);
-
-/** mulberry32: a small seeded generator, so the carts of a run can be made again. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` carts of 1 to `maxLines` distinct skus of `skus`, one unit a line, as request bodies. */
 export function makeCarts(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exponential, seededRandom } from '../../bench/lib/random.ts';
 import {
   arrivals,
   curvePhases,
@@ -6,7 +7,6 @@ import {
   demandAt,
   expectedUnits,
 } from '../../bench/lib/simulation/demand-curve.ts';
-import { exponential, seededRandom } from '../../bench/lib/simulation/random.ts';
 
 const curve: DemandCurve = {
   steadyPerS: 2,

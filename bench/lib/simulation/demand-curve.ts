@@ -1,4 +1,4 @@
-import { exponential, seededRandom } from './random.ts';
+import { exponential, seededRandom } from '../random.ts';
 
 /**
  * A flash sale's demand, in units per second over seconds since the replay began: steady, a crowd

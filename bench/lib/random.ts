@@ -1,6 +1,6 @@
 /**
  * A seeded pseudo-random source (mulberry32): the same seed gives the same sequence on every machine,
- * so two replays of one demand curve see the same buyers at the same moments. Not for anything secret.
+ * so a replayed demand curve, a cart sale or a chaos scenario makes the same choices. Not for anything secret.
  */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
