@@ -5,9 +5,10 @@ import path from 'node:path';
 import { type Invariant, NEVER_RUNS_OUT, WARMUP_CUSTOMERS } from './flash-sale.ts';
 import { createProduct, waitForDrain } from './lib/admin-api.ts';
 import { type BenchEngine, openRunDatabases, pgliteEngine } from './lib/engine.ts';
-import { type LoadResult, load, percentile } from './lib/load.ts';
+import { type LoadResult, load } from './lib/load.ts';
 import { seededRandom } from './lib/random.ts';
 import { replenishmentFigures } from './lib/replenishments.ts';
+import { downstreamInvariants, eventLagMs } from './lib/sale-checks.ts';
 import { startSystemProcess } from './lib/system-process.ts';
 import { measureUsage, type SaleUsage } from './lib/usage.ts';
 
@@ -255,7 +256,6 @@ async function checkInvariants(
       const of = linesByOrder.get(o.id);
       return !of || of.count < 1 || of.count > options.maxLines || of.quantity !== o.quantity;
     });
-    const orderedQuantity = orders.reduce((total, o) => total + o.quantity, 0);
     const customerTotal = customerRows.reduce((total, c) => total + c.purchased_quantity, 0);
 
     const invariants: Invariant[] = [
@@ -287,34 +287,15 @@ async function checkInvariants(
         ok: figures.overlaps === 0 && figures.stillOpen <= options.skus,
         detail: `${figures.count} replenishments, ${figures.overlaps} overlapping, ${figures.stillOpen} still open`,
       },
-      {
-        name: "customers' totals = confirmed quantities",
-        ok: customerTotal === orderedQuantity && processed.length === orders.length,
-        detail: `customers ${customerTotal} in ${processed.length} orders, confirmed ${orderedQuantity} in ${orders.length}`,
-      },
-      {
-        name: 'no event left behind in the outbox',
-        ok: unpublished.length === 0,
-        detail: `${unpublished.length} unpublished`,
-      },
-      {
-        name: 'no 5xx and no transport errors',
-        ok: !Object.keys(checkout.statuses).some((s) => s.startsWith('5')) && checkout.errors === 0,
-        detail: JSON.stringify(checkout.statuses),
-      },
+      ...downstreamInvariants({ orders, processed, customerTotal, unpublished: unpublished.length, checkout }),
     ];
 
-    const createdAt = new Map(orders.map((o) => [o.id, new Date(o.created_at).getTime()]));
-    const lags = processed
-      .map((p) => new Date(p.processed_at).getTime() - (createdAt.get(p.order_id) ?? Number.NaN))
-      .filter(Number.isFinite)
-      .sort((a, b) => a - b);
     return {
       lines: lines.length,
       figures: {
         invariants,
         replenishments: figures.count,
-        eventLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? 0 },
+        eventLagMs: eventLagMs(orders, processed),
         stockOutToFactoryOrderMs: figures.stockOutToFactoryOrderMs,
         refillMs: figures.refillMs,
       },

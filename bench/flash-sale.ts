@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createProduct, waitForDrain } from './lib/admin-api.ts';
 import { type BenchEngine, openRunDatabases, pgliteEngine } from './lib/engine.ts';
-import { type LoadResult, load, percentile } from './lib/load.ts';
+import { type LoadResult, load } from './lib/load.ts';
 import { replenishmentFigures } from './lib/replenishments.ts';
+import { downstreamInvariants, eventLagMs } from './lib/sale-checks.ts';
 import { startSystemProcess } from './lib/system-process.ts';
 import { measureUsage, type SaleUsage } from './lib/usage.ts';
 
@@ -260,32 +261,13 @@ async function checkInvariants(
         ok: overlaps === 0 && stillOpen <= options.skus,
         detail: `${replenishments.length} replenishments, ${overlaps} overlapping, ${stillOpen} still open`,
       },
-      {
-        name: "customers' totals = confirmed quantities",
-        ok: customerTotal === orderedQuantity && processed.length === orders.length,
-        detail: `customers ${customerTotal} in ${processed.length} orders, confirmed ${orderedQuantity} in ${orders.length}`,
-      },
-      {
-        name: 'no event left behind in the outbox',
-        ok: unpublished.length === 0,
-        detail: `${unpublished.length} unpublished`,
-      },
-      {
-        name: 'no 5xx and no transport errors',
-        ok: !Object.keys(checkout.statuses).some((s) => s.startsWith('5')) && checkout.errors === 0,
-        detail: JSON.stringify(checkout.statuses),
-      },
+      ...downstreamInvariants({ orders, processed, customerTotal, unpublished: unpublished.length, checkout }),
     ];
 
-    const createdAt = new Map(orders.map((o) => [o.id, new Date(o.created_at).getTime()]));
-    const lags = processed
-      .map((p) => new Date(p.processed_at).getTime() - (createdAt.get(p.order_id) ?? Number.NaN))
-      .filter(Number.isFinite)
-      .sort((a, b) => a - b);
     return {
       invariants,
       replenishments: replenishments.length,
-      eventLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? 0 },
+      eventLagMs: eventLagMs(orders, processed),
       stockOutToFactoryOrderMs: figures.stockOutToFactoryOrderMs,
       refillMs: figures.refillMs,
     };
